@@ -1,0 +1,167 @@
+import type { InputLimits, JsonObject, LabelSelector, StageSpec, WindowKind, WindowSpec } from '../types.js';
+
+/** A duration: milliseconds, or a string such as `90s`, `10m`, `4h`, `7d`. */
+export type Duration = number | string;
+/** A size: bytes, or a string such as `512KB`, `1MB`, `2GiB`. */
+export type Size = number | string;
+
+/** Warn/block thresholds for growth (ratio proposed/current, e.g. 1.5) or shrink (fraction of entries removed, e.g. 0.2). */
+export interface Thresholds {
+  warn?: number;
+  block?: number;
+}
+
+/** A per-path check. `path` is a JSON Pointer pattern (`*` = one segment, `**` = any depth). */
+export interface CheckSpec {
+  path: string;
+  /** Lists at the path may hold at most this many entries (`limit.max-items`). */
+  maxItems?: number;
+  /** Lists at the path must hold at least this many entries (`limit.min-items`). */
+  minItems?: number;
+  /** Entries of lists at the path must be unique by this field (`limit.unique`). `true` = whole-entry uniqueness. */
+  unique?: string | true;
+  /** String values at the path are regular expressions: they must compile and be free of catastrophic backtracking (`check.regex`). */
+  regex?: boolean | { flags?: string };
+  /** Date-time values at the path must lie at least this far after the evaluation time (`check.expiry`). */
+  expiresAfter?: Duration;
+  /** Values at the path must equal this label of every target (`check.target-mismatch`). */
+  matchesTarget?: string;
+  /** Severity of findings of this check. @default 'block' */
+  severity?: 'block' | 'warn';
+}
+
+/** A path whose change adds risk. */
+export interface SensitiveSpec {
+  path: string;
+  /** Points added to the score when the path changes. @default 20 */
+  weight?: number;
+  reason?: string;
+}
+
+/** Imports of windows from files published by other systems. Paths resolve relative to the policy file. */
+export interface WindowImportSpec {
+  /** An Atlassian Statuspage `scheduled-maintenances.json` export. */
+  statuspage?: string;
+  /** An iCalendar `.ics` file. */
+  ical?: string;
+  /** Kind of every window from this file. @default 'maintenance' for statuspage, 'freeze' for ical */
+  kind?: WindowKind;
+  /**
+   * How a Statuspage component name maps to a target selector: the label to match (`region` by default)
+   * and an optional table from component name to label value (default: the code in the name, e.g.
+   * "Santiago (SCL)" -> `SCL`, else the whole name).
+   */
+  label?: string;
+  components?: Record<string, string>;
+  /** Selector applied to every window of an iCalendar file. */
+  targets?: LabelSelector;
+}
+
+/** A risk tier: scores from `min` up to the next tier select these stages. */
+export interface TierSpec {
+  name: string;
+  /** Lowest score (inclusive) of the tier. */
+  min: number;
+  stages: StageSpec[];
+  /** Require approval before every stage after the first. @default false */
+  approval?: boolean;
+}
+
+/** The policy file (`confgate.yaml`) as written by users. Validated by `policy.schema.json`. */
+export interface PolicyDocument {
+  version: 1;
+  /** JSON Schema for the config: a path relative to the policy file, or an inline schema. */
+  schema?: string | JsonObject;
+  /** Keyed lists: list pointer -> identity field. Pointer patterns allowed (`/rules/*\/terms`). */
+  keys?: Record<string, string>;
+  /** Lists whose order matters. */
+  ordered?: string[];
+  /** Where the config's semver lives. @default '/version' */
+  versionPath?: string;
+  limits?: {
+    /** Largest accepted proposed document (`limit.max-bytes`). */
+    maxBytes?: Size;
+    /** Proposed/current ratio for the document and every list. @default { warn: 1.5, block: 2 } */
+    growth?: Thresholds;
+    /** Fraction of entries removed from a list. @default { warn: 0.2, block: 0.5 } */
+    shrink?: Thresholds;
+    /** Lists smaller than this (in the current config) are exempt from growth/shrink ratios. @default 10 */
+    minListSize?: number;
+    /** Input limits for loading. */
+    input?: {
+      maxBytes?: Size;
+      maxDepth?: number;
+      maxAliases?: number;
+      maxNodes?: number;
+    };
+  };
+  checks?: CheckSpec[];
+  sensitive?: SensitiveSpec[];
+  /** JSON Pointer patterns of secrets: their values never appear in reports, shown as a fingerprint. */
+  secrets?: string[];
+  planes?: { control?: string[]; data?: string[] };
+  windows?: WindowSpec[];
+  windowImports?: WindowImportSpec[];
+  scoring?: {
+    /** Score at or above which the gate warns. @default 40 */
+    warn?: number;
+    /** Score at or above which the gate blocks. @default 70 */
+    block?: number;
+    tiers?: TierSpec[];
+  };
+  rollout?: {
+    stages?: StageSpec[];
+    /** Label that names failure domains (e.g. `region`). */
+    failureDomain?: string;
+    /** Label that names redundancy groups' members (e.g. `provider`): never all members in one stage. */
+    redundancy?: string;
+    health?: {
+      interval?: Duration;
+      timeout?: Duration;
+      failureLimit?: number;
+      successes?: number;
+    };
+  };
+}
+
+/** A policy after validation, with defaults filled, durations in ms and sizes in bytes. */
+export interface ResolvedPolicy {
+  /** The policy file, when loaded from one. */
+  file?: string;
+  /** Folder that relative paths resolve against. */
+  baseDir: string;
+  /** The config JSON Schema, loaded. */
+  schema?: JsonObject;
+  schemaFile?: string;
+  keys: Record<string, string>;
+  ordered: string[];
+  versionPath: string;
+  limits: {
+    maxBytes?: number;
+    growth: { warn?: number; block?: number };
+    shrink: { warn?: number; block?: number };
+    minListSize: number;
+    input: Required<InputLimits>;
+  };
+  checks: ResolvedCheck[];
+  sensitive: Array<{ path: string; weight: number; reason: string }>;
+  secrets: string[];
+  planes: { control: string[]; data: string[] };
+  /** Policy windows plus imported ones. */
+  windows: WindowSpec[];
+  scoring: { warn: number; block: number; tiers: TierSpec[] };
+  rollout: {
+    stages: StageSpec[];
+    failureDomain?: string;
+    redundancy?: string;
+    health: { intervalMs: number; timeoutMs: number; failureLimit: number; successes: number };
+  };
+  /** The document as written, for reports. */
+  document: PolicyDocument;
+}
+
+/** A check with durations resolved. */
+export interface ResolvedCheck extends Omit<CheckSpec, 'expiresAfter' | 'severity'> {
+  expiresAfterMs?: number;
+  severity: 'block' | 'warn';
+}
