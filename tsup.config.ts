@@ -1,21 +1,23 @@
 import { defineConfig } from 'tsup';
 
+const common = {
+  entry: { index: 'src/index.ts' },
+  dts: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: false,
+} as const;
+
 export default defineConfig([
-  {
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-    splitting: false,
-  },
+  { ...common, format: ['esm'] },
+  // p-limit (and its yocto-queue) are ESM-only: the CJS build bundles them so `require('confgate')` works
+  // on every supported Node version, without relying on require(esm) interop.
+  { ...common, format: ['cjs'], noExternal: ['p-limit', 'yocto-queue'] },
   {
     entry: { 'cli/bin': 'src/cli/bin.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,
-    clean: false,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   },

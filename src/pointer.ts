@@ -18,9 +18,12 @@ export function encodePointer(segments: ReadonlyArray<string | number>): string 
   return out;
 }
 
-/** Split a JSON Pointer into unescaped segments. `''` and `'/'`-less root give `[]`. */
+/**
+ * Split a JSON Pointer into unescaped segments (RFC 6901): `''` is the root (`[]`), `'/'` is the member whose key
+ * is the empty string (`['']`). A pointer without a leading `/` is read as if it had one.
+ */
 export function decodePointer(pointer: string): string[] {
-  if (pointer === '' || pointer === '/') return [];
+  if (pointer === '') return [];
   const body = pointer.startsWith('/') ? pointer.slice(1) : pointer;
   return body.split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
@@ -53,7 +56,8 @@ export interface PathPattern {
 
 /** Compile a path pattern (`/rules/*\/expression`, `/dnssec/**`). */
 export function compilePattern(pattern: string): PathPattern {
-  const parts = decodePointer(pattern);
+  // In policy patterns `/` alone means the root document.
+  const parts = pattern === '/' ? [] : decodePointer(pattern);
   const hasDeep = parts.includes('**');
   const matchFrom = (segs: readonly string[], pi: number, si: number): boolean => {
     while (pi < parts.length) {

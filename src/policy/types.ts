@@ -85,7 +85,7 @@ export interface PolicyDocument {
     growth?: Thresholds;
     /** Fraction of entries removed from a list. @default { warn: 0.2, block: 0.5 } */
     shrink?: Thresholds;
-    /** Lists smaller than this (in the current config) are exempt from growth/shrink ratios. @default 10 */
+    /** Lists smaller than this (in the current config) are exempt from growth/shrink ratios. @default 3 */
     minListSize?: number;
     /** Input limits for loading. */
     input?: {

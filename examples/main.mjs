@@ -1,0 +1,98 @@
+// The README's main job (`npm start`): gate a real-looking push, then simulate a staged rollout.
+//
+// 1. Gate fixtures/example/next.json: the bot-feature file doubled by duplicate rows -> BLOCK.
+// 2. Gate fixtures/example/next-good.json: one weight tweaked, version bumped -> allowed.
+// 3. Roll the good push out over a simulated fleet in stages; one region's canary turns unhealthy
+//    during the bake, and the engine rolls back every changed target automatically.
+//
+// Uses only the public API of the built package, as a deployment script would.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGate, formatPlan, formatReport, loadConfig, loadPolicy, MemoryJournal, normalizeTargets, runRollout } from '../dist/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const example = path.join(here, '..', 'fixtures', 'example');
+const at = '2025-11-18T11:20:00Z';
+const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const rel = (f) => path.relative(process.cwd(), path.join(example, f));
+
+const policy = loadPolicy(rel('confgate.yaml'));
+const gate = createGate(policy);
+const targets = normalizeTargets(loadConfig({ path: rel('targets.yaml') }).value, rel('targets.yaml'));
+const live = loadConfig({ path: rel('live.json') });
+
+const heading = (s) => console.log(`\n${'='.repeat(78)}\n${s}\n${'='.repeat(78)}`);
+
+heading(`1. confgate check --proposed ${rel('next.json')} --current ${rel('live.json')} --at ${at}`);
+const bad = gate.evaluate({ proposed: loadConfig({ path: rel('next.json') }), current: live, targets, at });
+process.stdout.write(formatReport(bad, 'text', { color }));
+console.log(`=> exit code ${bad.verdict === 'block' ? 1 : 0}: the doubled feature file never leaves CI.`);
+
+heading(`2. confgate check --proposed ${rel('next-good.json')} --current ${rel('live.json')} --at ${at}`);
+const goodDoc = loadConfig({ path: rel('next-good.json') });
+const good = gate.evaluate({ proposed: goodDoc, current: live, targets, at });
+process.stdout.write(formatReport(good, 'text', { color }));
+if (good.verdict === 'block' || !good.plan) {
+  console.error('unexpected: the safe push was blocked or has no plan');
+  process.exit(1);
+}
+
+heading('3. Staged rollout of the safe push (simulated fleet)');
+process.stdout.write(formatPlan(good.plan, 'text', { color }));
+
+// The simulated fleet: what each target runs, and a health model in which one region's canary (the
+// first target of the second wave) starts failing a little after the config lands (a delayed crash, as
+// in the Azure Front Door incident: health passes at first, then fails inside the bake). The first
+// wave passes; the failure in the second wave rolls back both waves, newest first.
+const fleet = new Map(targets.map((t) => [t.id, 'lkg']));
+const appliedAt = new Map();
+const badRegion = (good.plan.waves[1] ?? good.plan.waves[0])?.targets[0]?.labels.region;
+console.log(`\nSimulation: targets in region ${badRegion} turn unhealthy ~250 ms after applying (bakes compressed to <= 600 ms).`);
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+  });
+
+// Bakes in the example policy are minutes long; the simulation compresses them to keep `npm start` short.
+const plan = { ...good.plan, waves: good.plan.waves.map((w) => ({ ...w, bakeMs: Math.min(w.bakeMs, 600) })) };
+
+const result = await runRollout({
+  plan,
+  proposed: goodDoc.value,
+  lkg: live.value,
+  changes: good.changes.changes,
+  concurrency: 8,
+  healthOptions: { interval: 100, timeout: 200, failureLimit: 0, successes: 1 },
+  journal: new MemoryJournal(),
+  apply: async (target, ctx) => {
+    await sleep(5, ctx.signal);
+    fleet.set(target.id, 'proposed');
+    appliedAt.set(target.id, Date.now());
+  },
+  health: (target) => {
+    const since = Date.now() - (appliedAt.get(target.id) ?? Date.now());
+    if (target.labels.region === badRegion && fleet.get(target.id) === 'proposed' && since > 250) {
+      return { healthy: false, message: 'proxy crash-looping on config load (simulated)' };
+    }
+    return { healthy: true, metrics: { latencyMs: 20 + (target.id.length % 5) } };
+  },
+  rollback: async (target, ctx) => {
+    await sleep(5, ctx.signal);
+    fleet.set(target.id, 'lkg');
+  },
+  onEvent: (e) => {
+    if (e.type === 'target.applying' || (e.type === 'health.result' && e.healthy)) return;
+    const bits = Object.entries(e)
+      .filter(([k]) => k !== 'type' && k !== 'metrics')
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    console.log(`  [event] ${e.type} ${bits.join(' ')}`);
+  },
+});
+
+const counts = {};
+for (const s of Object.values(result.targets)) counts[s.status] = (counts[s.status] ?? 0) + 1;
+console.log(`\nRollout ${result.status.toUpperCase()}${result.reason ? `: ${result.reason}` : ''}`);
+console.log(`  target states: ${JSON.stringify(counts)}`);
+const stillChanged = [...fleet.entries()].filter(([, v]) => v !== 'lkg').map(([k]) => k);
+console.log(`  targets still on the new config: ${stillChanged.length === 0 ? 'none (every changed target is back on the LKG)' : stillChanged.join(', ')}`);

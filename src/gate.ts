@@ -1,0 +1,353 @@
+/**
+ * The gate: load -> validate -> diff -> windows -> score -> plan, as one pure evaluation.
+ *
+ * `createGate(policy)` compiles the policy once (ajv validators, patterns, regex analysis cache) and returns an
+ * evaluator that can be called many times. Every problem is a finding; an exception inside any stage becomes an
+ * `internal.error` block finding, never an `allow`.
+ */
+import { diffConfigs, summarizeChanges } from './diff/index.js';
+import { OptionsError } from './errors.js';
+import { isConfigDoc, loadConfig, type ConfigSource } from './load/index.js';
+import { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
+import type { PolicyDocument, ResolvedPolicy } from './policy/types.js';
+import { planRollout } from './rollout/index.js';
+import { scorePush } from './score/index.js';
+import { normalizeTargets } from './targets.js';
+import type {
+  Change,
+  ChangeSummary,
+  ConfigDoc,
+  Finding,
+  GateReport,
+  JsonValue,
+  OverrideRecord,
+  RolloutPlan,
+  StageSpec,
+  Target,
+  Verdict,
+} from './types.js';
+import { compileValidator } from './validate/index.js';
+import { windowFindings } from './windows/index.js';
+import { maskReport } from './secrets.js';
+
+/** A config given to `evaluate`: a loaded document, a path or text (see `loadConfig`), or an already-parsed value. */
+export type ConfigInput = ConfigDoc | ConfigSource | JsonValue;
+
+/** Inputs of one evaluation. */
+export interface EvaluateInput {
+  /** The config about to be pushed. */
+  proposed: ConfigInput;
+  /** The config live now (last known good). Absent for a first push. */
+  current?: ConfigInput;
+  /** Targets that would receive the push (`{ targets: [...] }` or a list). Enables target checks, windows per target and the plan. */
+  targets?: readonly Target[] | { targets: readonly Target[] };
+  /**
+   * Evaluation time. Every time-dependent check (expiry, windows) uses it; the report records it.
+   * @default the current time, read once at the API boundary
+   */
+  at?: Date | string | number;
+  /** Break-glass reason: freeze findings become warnings and the reason is recorded. Nothing else is relaxed. */
+  override?: string | { reason: string };
+}
+
+/** A compiled policy, ready to evaluate pushes. */
+export interface Gate {
+  /** The resolved policy (defaults filled). */
+  readonly policy: ResolvedPolicy;
+  /** Evaluate one push. Never throws for bad configs (they are findings); throws `OptionsError` for misuse. */
+  evaluate(input: EvaluateInput): GateReport;
+}
+
+/**
+ * Compile a policy into a gate. Accepts a resolved policy (from `loadPolicy`), a policy document as written in
+ * `confgate.yaml` (validated here; relative paths resolve against `process.cwd()`), a path to a policy file, or
+ * nothing (the default policy, which still catches duplicate keys, growth, shrink and unsafe YAML).
+ */
+export function createGate(policy?: ResolvedPolicy | PolicyDocument | string): Gate {
+  const resolved = toResolvedPolicy(policy);
+  const validator = compileValidator(resolved);
+  return {
+    policy: resolved,
+    evaluate(input: EvaluateInput): GateReport {
+      if (input === null || typeof input !== 'object') {
+        throw new OptionsError(`evaluate() expects an object { proposed, current?, targets?, at?, override? }, got ${typeof input}`);
+      }
+      if (input.proposed === undefined) throw new OptionsError('`proposed` is required');
+      const at = toDate(input.at);
+      const override = toOverride(input.override, at);
+      const limits = resolved.limits.input;
+      const proposed = toDoc(input.proposed, 'proposed', limits);
+      const current = input.current === undefined ? undefined : toDoc(input.current, 'current', limits);
+      const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
+      return evaluatePush({ policy: resolved, validator, proposed, current, targets, at, override });
+    },
+  };
+}
+
+function toResolvedPolicy(policy: ResolvedPolicy | PolicyDocument | string | undefined): ResolvedPolicy {
+  if (policy === undefined) return defaultPolicy();
+  if (typeof policy === 'string') return loadPolicy(policy);
+  if (isResolvedPolicy(policy)) return policy;
+  return resolvePolicy(policy);
+}
+
+function isResolvedPolicy(p: ResolvedPolicy | PolicyDocument): p is ResolvedPolicy {
+  return typeof (p as ResolvedPolicy).baseDir === 'string' && typeof (p as ResolvedPolicy).document === 'object';
+}
+
+function toDate(at: Date | string | number | undefined): Date {
+  // The only clock read in the gate: at the API boundary, recorded in the report.
+  const d = at === undefined ? new Date() : at instanceof Date ? new Date(at.getTime()) : new Date(at);
+  if (Number.isNaN(d.getTime())) {
+    throw new OptionsError(`\`at\` must be an ISO-8601 date-time, a Date or epoch milliseconds, got ${JSON.stringify(String(at))}`);
+  }
+  return d;
+}
+
+function toOverride(override: EvaluateInput['override'], at: Date): OverrideRecord | undefined {
+  if (override === undefined) return undefined;
+  const reason = typeof override === 'string' ? override : override?.reason;
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    throw new OptionsError('`override` must be a non-empty reason, got ' + JSON.stringify(override));
+  }
+  return { reason: reason.trim(), at: at.toISOString() };
+}
+
+function toDoc(input: ConfigInput, field: string, limits: ResolvedPolicy['limits']['input']): ConfigDoc {
+  if (isConfigDoc(input)) return input;
+  if (typeof input === 'string' || input instanceof Uint8Array) return loadConfig(input, { limits });
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const keys = Object.keys(input);
+    const only = (k: string) => keys.length === 1 && keys[0] === k;
+    if (only('path') && typeof (input as { path: unknown }).path === 'string') {
+      return loadConfig(input as { path: string }, { limits });
+    }
+    if ((only('text') || (keys.length === 2 && keys.includes('text') && keys.includes('file'))) &&
+      typeof (input as { text: unknown }).text === 'string') {
+      return loadConfig(input as { text: string; file?: string }, { limits });
+    }
+  }
+  if (input === undefined) throw new OptionsError(`\`${field}\` must be a config`);
+  return valueDoc(input as JsonValue, field);
+}
+
+/** A document for a value passed in memory: no source positions. */
+function valueDoc(value: JsonValue, file: string): ConfigDoc {
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch (cause) {
+    throw new OptionsError(`\`${file}\` must be a JSON-compatible value`, { cause });
+  }
+  return {
+    value,
+    format: 'json',
+    bytes,
+    file: `<${file}>`,
+    findings: [],
+    failed: false,
+    locate: () => undefined,
+  };
+}
+
+interface PushInput {
+  policy: ResolvedPolicy;
+  validator: ReturnType<typeof compileValidator>;
+  proposed: ConfigDoc;
+  current: ConfigDoc | undefined;
+  targets: Target[] | undefined;
+  at: Date;
+  override: OverrideRecord | undefined;
+}
+
+const EMPTY_CHANGES: ChangeSummary = { added: 0, removed: 0, modified: 0, reordered: 0, total: 0, changes: [] };
+
+/** Run one stage; an exception becomes an `internal.error` block finding. */
+function guarded<T>(stage: string, findings: Finding[], fallback: T, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    findings.push({
+      rule: 'internal.error',
+      severity: 'block',
+      message: `the ${stage} stage failed (${err instanceof Error ? err.message : String(err)}); the gate fails closed`,
+      detail: { stage },
+    });
+    return fallback;
+  }
+}
+
+function evaluatePush(input: PushInput): GateReport {
+  const { policy, validator, proposed, current, targets, at, override } = input;
+  const findings: Finding[] = [];
+  const tag = (doc: 'proposed' | 'current', list: readonly Finding[]): Finding[] =>
+    list.map((f) => (f.document === undefined && doc === 'current' ? { ...f, document: doc } : f));
+
+  findings.push(...tag('proposed', proposed.findings));
+  if (current) {
+    // A current config that does not parse cannot be rolled back to.
+    if (current.failed) {
+      findings.push({
+        rule: 'rollback.lkg-invalid',
+        severity: 'warn',
+        document: 'current',
+        message: `the current config ${current.file} could not be loaded (${current.findings[0]?.message ?? 'unknown error'}); rolling back to it would not be safe and the push cannot be compared with it`,
+      });
+    }
+  }
+
+  const usable = !proposed.failed && proposed.value !== undefined;
+  if (!usable && !proposed.findings.some((f) => f.severity === 'block')) {
+    findings.push({ rule: 'parse.error', severity: 'block', message: `${proposed.file} could not be loaded` });
+  }
+
+  let changes: ChangeSummary = EMPTY_CHANGES;
+  if (usable) {
+    const currentUsable = current && !current.failed ? current : undefined;
+    findings.push(
+      ...guarded('validate', findings, [] as Finding[], () =>
+        validator.validate({ proposed, current: currentUsable, targets, at }),
+      ),
+    );
+    changes = guarded('diff', findings, EMPTY_CHANGES, () => {
+      const list = diffConfigs(currentUsable?.value, proposed.value, { keys: policy.keys, ordered: policy.ordered });
+      return summarizeChanges(list);
+    });
+    findings.push(...guarded('diff', findings, [] as Finding[], () => reorderFindings(changes.changes, proposed)));
+  }
+
+  findings.push(
+    ...guarded('windows', findings, [] as Finding[], () =>
+      windowFindings({ windows: policy.windows, targets, at, ...(override ? { override: { reason: override.reason } } : {}) }),
+    ),
+  );
+
+  // Blast radius: the plan with the policy's stages, before a tier may pick other stages.
+  const basePlan = targets ? guarded('plan', findings, undefined, () => plan(policy, policy.rollout.stages, targets, at)) : undefined;
+
+  let score = 0;
+  let factors: GateReport['factors'] = [];
+  let tier: GateReport['tier'];
+  if (usable) {
+    const scored = guarded('score', findings, undefined, () =>
+      scorePush({
+        policy,
+        changes,
+        findings,
+        proposed,
+        ...(current && !current.failed ? { current } : {}),
+        ...(targets ? { targets } : {}),
+        ...(basePlan ? { plan: basePlan } : {}),
+        ...(override ? { override } : {}),
+        at,
+      }),
+    );
+    if (scored) {
+      score = scored.score;
+      factors = scored.factors;
+      tier = scored.tier;
+      findings.push(...scored.findings);
+    }
+  }
+
+  let finalPlan: RolloutPlan | undefined = basePlan;
+  if (targets && tier && tier.stages.length > 0) {
+    finalPlan = guarded('plan', findings, basePlan, () => plan(policy, tier!.stages, targets, at, tier!.approval));
+  }
+
+  if (override) {
+    findings.push({
+      rule: 'override.used',
+      severity: 'info',
+      message: `break-glass override in use at ${override.at}: "${override.reason}" (freeze findings are warnings; nothing else is relaxed)`,
+      detail: { reason: override.reason, at: override.at },
+    });
+  }
+
+  const sorted = sortFindings(findings);
+  const report: GateReport = {
+    verdict: verdictOf(sorted),
+    score,
+    findings: sorted,
+    factors,
+    changes,
+    ...(tier ? { tier } : {}),
+    ...(finalPlan ? { plan: finalPlan } : {}),
+    ...(override ? { override } : {}),
+    at: at.toISOString(),
+    files: {
+      proposed: proposed.file,
+      ...(current ? { current: current.file } : {}),
+      ...(policy.file ? { policy: policy.file } : {}),
+    },
+  };
+  return maskReport(report, policy, proposed, current);
+}
+
+function plan(policy: ResolvedPolicy, stages: StageSpec[], targets: Target[], at: Date, approval = false): RolloutPlan {
+  const effective: StageSpec[] =
+    stages.length > 0
+      ? stages.map((s, i) => (approval && i > 0 ? { ...s, approval: true } : s))
+      : [{ name: 'all', percent: 100 }];
+  return planRollout({
+    targets,
+    stages: effective,
+    windows: policy.windows,
+    at,
+    ...(policy.rollout.failureDomain ? { failureDomain: policy.rollout.failureDomain } : {}),
+    ...(policy.rollout.redundancy ? { redundancy: policy.rollout.redundancy } : {}),
+  });
+}
+
+function reorderFindings(changes: readonly Change[], proposed: ConfigDoc): Finding[] {
+  const out: Finding[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'reordered') continue;
+    const location = proposed.locate(c.pointer);
+    out.push({
+      rule: 'diff.reorder',
+      severity: 'warn',
+      path: c.pointer,
+      ...(location ? { location } : {}),
+      message: `\`${c.pointer}\` is order-sensitive and its entries changed order (${describeOrder(c.oldValue)} -> ${describeOrder(c.newValue)}); a reorder changes behaviour even though no entry changed — check that every entry still sits where it must (e.g. accept terms above a final reject)`,
+      detail: { from: c.oldValue ?? null, to: c.newValue ?? null },
+    });
+  }
+  return out;
+}
+
+function describeOrder(v: JsonValue | undefined): string {
+  if (!Array.isArray(v)) return JSON.stringify(v ?? null);
+  const shown = v.slice(0, 6).map((x) => String(x));
+  return `[${shown.join(', ')}${v.length > 6 ? ', …' : ''}]`;
+}
+
+const SEVERITY_RANK: Record<Finding['severity'], number> = { block: 0, warn: 1, info: 2 };
+
+/** Findings in a fixed order: severity, document, location/path, rule, message. */
+function sortFindings(findings: Finding[]): Finding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => {
+      const x = a.f;
+      const y = b.f;
+      return (
+        SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] ||
+        (x.document ?? 'proposed').localeCompare(y.document ?? 'proposed') ||
+        (x.location?.line ?? 0) - (y.location?.line ?? 0) ||
+        (x.location?.column ?? 0) - (y.location?.column ?? 0) ||
+        (x.path ?? '').localeCompare(y.path ?? '') ||
+        x.rule.localeCompare(y.rule) ||
+        x.message.localeCompare(y.message) ||
+        a.i - b.i
+      );
+    })
+    .map(({ f }) => f);
+}
+
+/** `block` if any block finding, else `warn` if any warn finding, else `allow`. */
+export function verdictOf(findings: readonly Finding[]): Verdict {
+  if (findings.some((f) => f.severity === 'block')) return 'block';
+  if (findings.some((f) => f.severity === 'warn')) return 'warn';
+  return 'allow';
+}

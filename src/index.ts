@@ -1,0 +1,112 @@
+/**
+ * confgate: stop bad configuration pushes before they take a fleet down.
+ *
+ * The public API. Named re-exports only; internal helpers are not exported.
+ */
+
+// Gate
+export { createGate, verdictOf } from './gate.js';
+export type { ConfigInput, EvaluateInput, Gate } from './gate.js';
+
+// Load
+export { DEFAULT_INPUT_LIMITS, isConfigDoc, loadConfig, parseConfig } from './load/index.js';
+export type { ConfigSource, ParseOptions } from './load/index.js';
+
+// Policy
+export { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
+export type { LoadPolicyOptions } from './policy/index.js';
+export type {
+  CheckSpec,
+  Duration,
+  PolicyDocument,
+  ResolvedCheck,
+  ResolvedPolicy,
+  SensitiveSpec,
+  Size,
+  Thresholds,
+  TierSpec,
+  WindowImportSpec,
+} from './policy/types.js';
+
+// Validate, diff, score
+export { compileValidator } from './validate/index.js';
+export type { CompiledValidator, ValidateInput } from './validate/index.js';
+export { diffConfigs, summarizeChanges } from './diff/index.js';
+export type { DiffOptions } from './diff/index.js';
+export { scorePush, WEIGHTS } from './score/index.js';
+export type { ScoreInput, ScoreResult } from './score/index.js';
+
+// Windows
+export {
+  activeAt,
+  checkWindow,
+  importICal,
+  importStatuspage,
+  listWindows,
+  occurrencesBetween,
+  targetsUnderMaintenance,
+  windowFindings,
+} from './windows/index.js';
+export type { ICalImportOptions, StatuspageImportOptions, WindowFindingsInput, WindowListing } from './windows/index.js';
+
+// Rollout
+export {
+  FileJournal,
+  HookError,
+  MemoryJournal,
+  RolloutError,
+  commandHook,
+  httpHook,
+  mannWhitneyU,
+  planRollout,
+  resumeRollout,
+  runRollout,
+} from './rollout/index.js';
+export type {
+  ActionHook,
+  AdapterHook,
+  ApprovalHook,
+  CommandHookOptions,
+  HealthHook,
+  HealthOptions,
+  HealthResult,
+  HookContext,
+  HttpHookOptions,
+  Journal,
+  JournalRecord,
+  JudgeMetric,
+  JudgeOptions,
+  MannWhitneyResult,
+  PlanOptions,
+  PromoteHook,
+  ResumeOptions,
+  RolloutErrorPhase,
+  RolloutEvent,
+  RolloutResult,
+  RolloutStatus,
+  RunOptions,
+  SerializedError,
+  SerializedResult,
+  StageOutcome,
+  TargetState,
+  TargetStatus,
+} from './rollout/index.js';
+
+// Reports
+export { formatChanges, formatPlan, formatReport, RULES, toSarif } from './report/index.js';
+export type { FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
+
+// Shared helpers that users need
+export { matchesSelector, normalizeTargets } from './targets.js';
+export { compilePattern, decodePointer, encodePointer, getAtPointer } from './pointer.js';
+export type { PathPattern } from './pointer.js';
+export { formatDuration, parseDuration, parseSize } from './units.js';
+export { fingerprint, isSecretKey } from './secrets.js';
+export { VERSION } from './version.js';
+
+// Errors
+export { ConfgateError, InputError, OptionsError, PolicyError, TargetsError } from './errors.js';
+export type { ConfgateErrorCode } from './errors.js';
+
+// Data types
+export type * from './types.js';

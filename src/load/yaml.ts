@@ -1,0 +1,581 @@
+/**
+ * The YAML path of the load stage: YAML 1.2 core schema through the `yaml` package, then our own iterative
+ * conversion of the syntax tree into plain JSON values.
+ *
+ * Why our own conversion instead of `doc.toJS()`: it is iterative (no stack overflow), it counts alias
+ * resolutions and nodes as they are expanded (billion laughs, merge-key bombs), it reports every duplicate
+ * key with the position of the second one while keeping the last value (as `JSON.parse` does), it refuses
+ * values JSON cannot hold (`.inf`, `.nan`, custom tags) and it stores `__proto__` keys as own data.
+ *
+ * Policy on tags: only the core schema tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`,
+ * `!!seq`) and the non-specific `!` are accepted. Any other tag (`!!js/function`, `!!timestamp`, `!!binary`,
+ * `!!set`, `!foo`...) is a `parse.error` at the tag: nothing is ever constructed or executed.
+ *
+ * Merge keys: a plain (unquoted) `<<` key merges a mapping, or a list of mappings, into its mapping (YAML 1.1
+ * merge, as most tools do). Explicit keys win over merged ones, earlier sources over later ones. A quoted
+ * `"<<"` key is ordinary data, so JSON text means the same in both paths.
+ */
+import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Alias, Document, Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { decodePointer, escapeSegment } from '../pointer.js';
+import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from '../types.js';
+import { inexactInteger, makeFinding, precisionMessage, where } from './findings.js';
+import type { LineIndex } from './text.js';
+
+/** Outcome of the YAML path. */
+export interface YamlOutcome {
+  value: JsonValue | undefined;
+  findings: Finding[];
+  failed: boolean;
+  /** True when the text has YAML syntax errors (the caller may prefer another error report). */
+  syntaxError: boolean;
+  locate: (pointer: string) => SourceLocation | undefined;
+}
+
+/** Deepest nesting handed to the `yaml` package at all: its composer is recursive. */
+const YAML_PARSER_DEPTH_CAP = 600;
+
+const ALLOWED_TAGS = new Set([
+  '!',
+  'tag:yaml.org,2002:str',
+  'tag:yaml.org,2002:int',
+  'tag:yaml.org,2002:float',
+  'tag:yaml.org,2002:bool',
+  'tag:yaml.org,2002:null',
+  'tag:yaml.org,2002:map',
+  'tag:yaml.org,2002:seq',
+]);
+
+/**
+ * An upper-bound-ish estimate of the nesting depth of YAML text, computed on the raw text in one linear
+ * pass (block indentation levels, compact `- - -` indicators, flow brackets outside quotes and comments).
+ * Returns the offset where the estimate first exceeds `maxDepth + 1` (the estimate counts the leaf scalar)
+ * if the estimate ever exceeds `hardLimit`; otherwise -1. Used only to refuse pathological input before
+ * the recursive parser sees it; the exact depth is checked during conversion.
+ */
+export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number): number {
+  const n = text.length;
+  const stack: number[] = [];
+  let flow = 0;
+  let quote = 0; // 0, 34 ("), 39 (')
+  let blockScalarParent = -2; // > -2 while inside a block scalar: lines indented more than it are content
+  let firstOver = -1;
+  let pos = 0;
+  const check = (at: number): boolean => {
+    const est = stack.length + flow;
+    if (est > maxDepth + 1 && firstOver === -1) firstOver = at;
+    return est > hardLimit;
+  };
+  const isBlank = (c: number): boolean => c === 32 || c === 9;
+  while (pos < n) {
+    let lineEnd = pos;
+    while (lineEnd < n) {
+      const c = text.charCodeAt(lineEnd);
+      if (c === 10 || c === 13) break;
+      lineEnd++;
+    }
+    const next = lineEnd < n && text.charCodeAt(lineEnd) === 13 && text.charCodeAt(lineEnd + 1) === 10 ? lineEnd + 2 : lineEnd + 1;
+    let i = pos;
+    while (i < lineEnd && text.charCodeAt(i) === 32) i++;
+    const indent = i - pos;
+    let j = i;
+    while (j < lineEnd && isBlank(text.charCodeAt(j))) j++;
+    const blank = j >= lineEnd;
+    if (blockScalarParent > -2) {
+      if (blank || indent > blockScalarParent) {
+        pos = next;
+        continue;
+      }
+      blockScalarParent = -2;
+    }
+    let atToken = true;
+    if (quote === 0 && flow === 0) {
+      if (blank || text.charCodeAt(j) === 35 /* # */) {
+        pos = next;
+        continue;
+      }
+      const c0 = text.charCodeAt(i);
+      if (indent === 0 && c0 === 37 /* % */) {
+        pos = next;
+        continue;
+      }
+      const marker = indent === 0 && (text.startsWith('---', i) || text.startsWith('...', i)) && (i + 3 >= lineEnd || isBlank(text.charCodeAt(i + 3)));
+      if (marker) {
+        stack.length = 0;
+        i += 3;
+        while (i < lineEnd && isBlank(text.charCodeAt(i))) i++;
+        if (i < lineEnd && text.charCodeAt(i) !== 35) {
+          stack.push(i - pos);
+          if (check(i)) return firstOver;
+        }
+      } else {
+        while (stack.length > 0 && stack[stack.length - 1]! >= indent) stack.pop();
+        stack.push(indent);
+        if (check(i)) return firstOver;
+      }
+    }
+    for (let k = i; k < lineEnd; k++) {
+      const c = text.charCodeAt(k);
+      if (quote !== 0) {
+        if (quote === 34 && c === 92) k++;
+        else if (c === quote) {
+          if (quote === 39 && text.charCodeAt(k + 1) === 39) k++;
+          else {
+            quote = 0;
+            atToken = false;
+          }
+        }
+        continue;
+      }
+      if (isBlank(c)) {
+        atToken = true;
+        continue;
+      }
+      if (c === 35 /* # */ && atToken) break;
+      if (flow > 0) {
+        if (c === 91 || c === 123) {
+          flow++;
+          atToken = true;
+          if (check(k)) return firstOver;
+        } else if (c === 93 || c === 125) {
+          flow--;
+          atToken = false;
+        } else if (c === 44 || c === 58) atToken = true;
+        else if ((c === 34 || c === 39) && atToken) quote = c;
+        else atToken = false;
+        continue;
+      }
+      const nx = k + 1 < lineEnd ? text.charCodeAt(k + 1) : 32;
+      if ((c === 58 /* : */ || (atToken && (c === 45 /* - */ || c === 63) /* ? */)) && isBlank(nx)) {
+        let m = k + 1;
+        while (m < lineEnd && isBlank(text.charCodeAt(m))) m++;
+        if (m < lineEnd && text.charCodeAt(m) !== 35) {
+          stack.push(m - pos);
+          if (check(m)) return firstOver;
+        }
+        atToken = true;
+        continue;
+      }
+      if (atToken) {
+        if (c === 91 || c === 123) {
+          flow = 1;
+          if (check(k)) return firstOver;
+          continue;
+        }
+        if (c === 34 || c === 39) {
+          quote = c;
+          continue;
+        }
+        if (c === 124 || c === 62) {
+          // block scalar: its content lines are indented more than the parent collection
+          blockScalarParent = stack.length >= 2 ? stack[stack.length - 2]! : -1;
+          break;
+        }
+        if (c === 38 || c === 33) {
+          // anchor or tag: skip the property, the node follows
+          while (k + 1 < lineEnd && !isBlank(text.charCodeAt(k + 1))) k++;
+          continue;
+        }
+      }
+      atToken = false;
+    }
+    pos = next;
+  }
+  return -1;
+}
+
+/** Internal: stops the conversion at the first limit exceeded. Never escapes this module. */
+class Abort {
+  constructor(readonly finding: Finding) {}
+}
+
+type AnyNode = YamlNode | Pair | null | undefined;
+
+interface SeqFrame {
+  seq: true;
+  node: YAMLSeq;
+  out: JsonValue[];
+  i: number;
+  depth: number;
+  ptr: string;
+}
+interface MapFrame {
+  seq: false;
+  node: YAMLMap;
+  out: JsonObject;
+  i: number;
+  depth: number;
+  ptr: string;
+  keys: Map<string, number>;
+  merges: Array<{ value: JsonValue; node: AnyNode }>;
+}
+type Frame = SeqFrame | MapFrame;
+
+function nodeStart(node: AnyNode): number {
+  const r = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return r ? r[0] : 0;
+}
+
+/** Set an own data property, also for `__proto__`, without touching any prototype. */
+export function setOwn(obj: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
+function isMergeKey(key: AnyNode): boolean {
+  return isScalar(key) && key.type === 'PLAIN' && key.value === '<<' && key.tag === undefined;
+}
+
+/** Resolve every alias to the node of the latest anchor with that name before it, in document order. */
+function resolveAliases(root: AnyNode): Map<Alias, YamlNode | undefined> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode | undefined>();
+  const stack: AnyNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node) continue;
+    if (isAlias(node)) {
+      targets.set(node, anchors.get(node.source));
+      continue;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) anchors.set(anchor, node as YamlNode);
+    if (isMap(node)) {
+      for (let k = node.items.length - 1; k >= 0; k--) {
+        const p = node.items[k]!;
+        stack.push(p.value as AnyNode, p.key as AnyNode);
+      }
+    } else if (isSeq(node)) {
+      for (let k = node.items.length - 1; k >= 0; k--) stack.push(node.items[k] as AnyNode);
+    }
+  }
+  return targets;
+}
+
+/**
+ * Parse YAML text into a plain JSON value with findings. Never throws on bad input.
+ */
+export function parseYamlText(text: string, lines: LineIndex, limits: Required<InputLimits>): YamlOutcome {
+  const findings: Finding[] = [];
+  const none = (): undefined => undefined;
+  const failWith = (f: Finding, syntaxError = false): YamlOutcome => ({ value: undefined, findings: [f], failed: true, syntaxError, locate: none });
+
+  const hardLimit = Math.min(Math.max(2 * limits.maxDepth, limits.maxDepth + 16), YAML_PARSER_DEPTH_CAP);
+  const tooDeepAt = yamlDepthGuard(text, limits.maxDepth, hardLimit);
+  if (tooDeepAt !== -1) {
+    const loc = lines.locate(tooDeepAt);
+    return failWith(
+      makeFinding('input.too-deep', 'block', `Nesting deeper than ${limits.maxDepth} levels at ${where(loc)} (limits.maxDepth); the document was not parsed.`, loc, undefined, {
+        maxDepth: limits.maxDepth,
+      }),
+    );
+  }
+
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, {
+      version: '1.2',
+      schema: 'core',
+      merge: false,
+      uniqueKeys: false,
+      resolveKnownTags: false,
+      stringKeys: true,
+      strict: true,
+      prettyErrors: false,
+      keepSourceTokens: false,
+      intAsBigInt: false,
+    });
+  } catch (err) {
+    const loc = lines.locate(0);
+    if (err instanceof RangeError) {
+      return failWith(makeFinding('input.too-deep', 'block', `Nesting too deep for the YAML parser (${err.message}).`, loc));
+    }
+    return failWith(makeFinding('parse.error', 'block', `The YAML parser failed: ${err instanceof Error ? err.message : String(err)}.`, loc), true);
+  }
+
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors.slice(0, 20)) {
+      const loc = lines.locate(e.pos[0]);
+      const msg = e.message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '');
+      if (/Maximum call stack size exceeded/.test(msg)) {
+        findings.push(makeFinding('input.too-deep', 'block', `Nesting too deep for the YAML parser at ${where(loc)}.`, loc, undefined, { maxDepth: limits.maxDepth }));
+      } else {
+        findings.push(makeFinding('parse.error', 'block', `Invalid YAML at ${where(loc)}: ${msg}`, loc, undefined, { code: e.code }));
+      }
+    }
+    return { value: undefined, findings, failed: true, syntaxError: true, locate: none };
+  }
+
+  const root = doc.contents as AnyNode;
+  if (
+    root === null ||
+    root === undefined ||
+    (isScalar(root) && root.value === null && root.source === '' && root.tag === undefined && root.anchor === undefined)
+  ) {
+    return failWith(makeFinding('parse.error', 'block', 'The document is empty.', lines.locate(0)), true);
+  }
+
+  const targets = resolveAliases(root);
+  const seen = new Set<string>();
+  let failed = false;
+  const report = (f: Finding, offset: number): void => {
+    const id = `${f.rule}@${offset}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    findings.push(f);
+    if (f.severity === 'block' && f.rule !== 'parse.duplicate-key') failed = true;
+  };
+  let aliases = 0;
+  let nodes = 0;
+  const active = new Set<YamlNode>();
+  const stack: Frame[] = [];
+
+  const deref = (node: AnyNode): AnyNode => {
+    if (!isAlias(node)) return node;
+    aliases++;
+    if (aliases > limits.maxAliases) {
+      const loc = lines.locate(nodeStart(node));
+      throw new Abort(
+        makeFinding(
+          'input.too-large',
+          'block',
+          `More than ${limits.maxAliases} YAML aliases resolved (limits.maxAliases) at ${where(loc)}: alias expansion (e.g. a "billion laughs" document) refused.`,
+          loc,
+          undefined,
+          { maxAliases: limits.maxAliases },
+        ),
+      );
+    }
+    const target = targets.get(node);
+    if (target === undefined) {
+      const loc = lines.locate(nodeStart(node));
+      report(makeFinding('parse.error', 'block', `Unknown alias *${node.source} at ${where(loc)}.`, loc), nodeStart(node));
+      return null;
+    }
+    if (active.has(target)) {
+      const loc = lines.locate(nodeStart(node));
+      report(makeFinding('parse.error', 'block', `Alias *${node.source} at ${where(loc)} refers to a node that contains it (infinite structure).`, loc), nodeStart(node));
+      return null;
+    }
+    return target;
+  };
+
+  const checkTag = (node: AnyNode): boolean => {
+    const tag = (node as { tag?: string } | null | undefined)?.tag;
+    if (tag === undefined || ALLOWED_TAGS.has(tag)) return true;
+    const loc = lines.locate(nodeStart(node));
+    const shown = tag.startsWith('tag:yaml.org,2002:') ? '!!' + tag.slice('tag:yaml.org,2002:'.length) : tag;
+    report(
+      makeFinding('parse.error', 'block', `Unsupported YAML tag ${shown} at ${where(loc)}: only plain JSON values are accepted; custom types are never constructed.`, loc, undefined, {
+        tag,
+      }),
+      nodeStart(node),
+    );
+    return false;
+  };
+
+  /** Convert one node: primitives are returned, containers are returned empty and a frame is pushed. */
+  const open = (raw: AnyNode, depth: number, ptr: string): JsonValue => {
+    const node = deref(raw);
+    nodes++;
+    if (nodes > limits.maxNodes) {
+      const loc = lines.locate(nodeStart(raw));
+      throw new Abort(
+        makeFinding('input.too-large', 'block', `More than ${limits.maxNodes} nodes after alias expansion (limits.maxNodes) at ${where(loc)}.`, loc, undefined, {
+          maxNodes: limits.maxNodes,
+        }),
+      );
+    }
+    if (node === null || node === undefined) return null;
+    if (!checkTag(node)) return null;
+    if (isScalar(node)) return scalarValue(node, ptr);
+    if (isMap(node) || isSeq(node)) {
+      if (depth + 1 > limits.maxDepth) {
+        const loc = lines.locate(nodeStart(node));
+        throw new Abort(
+          makeFinding('input.too-deep', 'block', `Nesting deeper than ${limits.maxDepth} levels at ${where(loc)} (limits.maxDepth).`, loc, undefined, {
+            maxDepth: limits.maxDepth,
+          }),
+        );
+      }
+      active.add(node);
+      if (isSeq(node)) {
+        const out: JsonValue[] = [];
+        stack.push({ seq: true, node, out, i: 0, depth: depth + 1, ptr });
+        return out;
+      }
+      const out: JsonObject = {};
+      stack.push({ seq: false, node, out, i: 0, depth: depth + 1, ptr, keys: new Map(), merges: [] });
+      return out;
+    }
+    const loc = lines.locate(nodeStart(node));
+    report(makeFinding('parse.error', 'block', `Unsupported YAML node at ${where(loc)}.`, loc), nodeStart(node));
+    return null;
+  };
+
+  const scalarValue = (node: Scalar, ptr: string): JsonValue => {
+    const v: unknown = node.value;
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null) return v;
+    const at = nodeStart(node);
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) {
+        const loc = lines.locate(at);
+        report(
+          makeFinding('parse.error', 'block', `The value ${node.source ?? String(v)} at ${where(loc)} (${ptr || '/'}) is not representable in JSON; quote it if it is text.`, loc, ptr),
+          at,
+        );
+        return null;
+      }
+      if (v >= 9007199254740992 || v <= -9007199254740992) {
+        const literal = node.source ?? text.slice(at, node.range?.[1] ?? at);
+        if (inexactInteger(literal, v) !== undefined) {
+          const loc = lines.locate(at);
+          report(makeFinding('parse.precision-loss', 'warn', precisionMessage(literal, v, loc, ptr), loc, ptr, { literal, parsed: v }), at);
+        }
+      }
+      return v;
+    }
+    const loc = lines.locate(at);
+    report(makeFinding('parse.error', 'block', `The value at ${where(loc)} is not a plain JSON value.`, loc, ptr), at);
+    return null;
+  };
+
+  /** The string of a mapping key, or undefined (with a finding) when the key is not a scalar. */
+  const keyString = (raw: AnyNode): string | undefined => {
+    if (raw === null || raw === undefined) return '';
+    const node = deref(raw);
+    if (node === null || node === undefined) return '';
+    if (!checkTag(node)) return undefined;
+    if (isScalar(node)) {
+      const v: unknown = node.value;
+      if (typeof v === 'string') return v;
+      if (v === null) return node.source ?? '';
+      if (typeof v === 'number' || typeof v === 'boolean') return node.source ?? String(v);
+    }
+    const loc = lines.locate(nodeStart(raw));
+    report(makeFinding('parse.error', 'block', `Mapping key at ${where(loc)} is not a plain scalar; JSON keys must be strings.`, loc), nodeStart(raw));
+    return undefined;
+  };
+
+  const applyMerges = (f: MapFrame): void => {
+    for (const m of f.merges) {
+      const sources = Array.isArray(m.value) ? m.value : [m.value];
+      for (const src of sources) {
+        if (src === null || typeof src !== 'object' || Array.isArray(src)) {
+          const loc = lines.locate(nodeStart(m.node));
+          report(makeFinding('parse.error', 'block', `The merge key << at ${where(loc)} needs a mapping or a list of mappings.`, loc, f.ptr), nodeStart(m.node));
+          continue;
+        }
+        for (const k of Object.keys(src)) {
+          if (!Object.prototype.hasOwnProperty.call(f.out, k)) setOwn(f.out, k, src[k]!);
+        }
+      }
+    }
+  };
+
+  let value: JsonValue;
+  try {
+    value = open(root, 0, '');
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.seq) {
+        if (f.i >= f.node.items.length) {
+          stack.pop();
+          active.delete(f.node);
+          continue;
+        }
+        const idx = f.i++;
+        f.out.push(open(f.node.items[idx] as AnyNode, f.depth, f.ptr + '/' + idx));
+        continue;
+      }
+      if (f.i >= f.node.items.length) {
+        stack.pop();
+        active.delete(f.node);
+        applyMerges(f);
+        continue;
+      }
+      const pair = f.node.items[f.i++]!;
+      const keyNode = pair.key as AnyNode;
+      if (isMergeKey(keyNode)) {
+        const v = open(pair.value as AnyNode, f.depth, f.ptr + '/<<');
+        f.merges.push({ value: v, node: pair.value as AnyNode });
+        continue;
+      }
+      const key = keyString(keyNode);
+      if (key === undefined) continue;
+      const ptr = f.ptr + '/' + escapeSegment(key);
+      const keyAt = nodeStart(keyNode);
+      const first = f.keys.get(key);
+      if (first !== undefined) {
+        const loc = lines.locate(keyAt);
+        const firstLoc = lines.locate(first);
+        report(
+          makeFinding(
+            'parse.duplicate-key',
+            'block',
+            `Duplicate key ${JSON.stringify(key)} at ${where(loc)} (first at line ${firstLoc.line}); the last value is kept, as JSON.parse would do silently.`,
+            loc,
+            ptr,
+            { key, firstLine: firstLoc.line, firstColumn: firstLoc.column },
+          ),
+          keyAt,
+        );
+      } else f.keys.set(key, keyAt);
+      setOwn(f.out, key, open(pair.value as AnyNode, f.depth, ptr));
+    }
+  } catch (err) {
+    if (err instanceof Abort) return failWith(err.finding);
+    throw err;
+  }
+
+  if (failed) return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
+  return { value, findings, failed: false, syntaxError: false, locate: (p) => locateYaml(root, targets, lines, p) };
+}
+
+/** Find the value node for `key` in a mapping, following merge keys. */
+function mapLookup(map: YAMLMap, key: string, targets: Map<Alias, YamlNode | undefined>): AnyNode | undefined {
+  const queue: YAMLMap[] = [map];
+  const seen = new Set<YAMLMap>();
+  while (queue.length > 0) {
+    const m = queue.shift()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    let found: AnyNode | undefined;
+    let foundPair = false;
+    const merges: YAMLMap[] = [];
+    for (const p of m.items) {
+      const k = p.key as AnyNode;
+      if (isMergeKey(k)) {
+        const v = isAlias(p.value) ? targets.get(p.value) : (p.value as AnyNode);
+        const list = isSeq(v) ? v.items.map((x) => (isAlias(x) ? targets.get(x) : (x as AnyNode))) : [v];
+        for (const s of list) if (isMap(s)) merges.push(s);
+        continue;
+      }
+      const kn = isAlias(k) ? targets.get(k) : k;
+      if (isScalar(kn)) {
+        const v: unknown = kn.value;
+        const ks = typeof v === 'string' ? v : (kn.source ?? String(v));
+        if (ks === key) {
+          found = (p.value as AnyNode) ?? k;
+          foundPair = true;
+        }
+      }
+    }
+    if (foundPair) return found;
+    queue.push(...merges);
+  }
+  return undefined;
+}
+
+function locateYaml(root: AnyNode, targets: Map<Alias, YamlNode | undefined>, lines: LineIndex, pointer: string): SourceLocation | undefined {
+  let node: AnyNode = root;
+  for (const seg of decodePointer(pointer)) {
+    const cur: AnyNode = isAlias(node) ? targets.get(node) : node;
+    let next: AnyNode | undefined;
+    if (isMap(cur)) next = mapLookup(cur, seg, targets);
+    else if (isSeq(cur) && /^(0|[1-9][0-9]*)$/.test(seg)) next = cur.items[Number(seg)] as AnyNode;
+    if (next === undefined || next === null) break;
+    node = next;
+  }
+  return lines.locate(nodeStart(node));
+}

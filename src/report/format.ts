@@ -1,0 +1,113 @@
+/** Entry points of the report stage: pure functions from data to a string. */
+import type * as Sarif from 'sarif';
+import { OptionsError } from '../errors.js';
+import type { ChangeSummary, GateReport, RolloutPlan } from '../types.js';
+import { reportGithub } from './github.js';
+import { changesJson, planJson, reportJson } from './json.js';
+import { reportMarkdown } from './markdown.js';
+import { sarifLog } from './sarif.js';
+import { changesText, planText, reportText } from './text.js';
+import { jsonText } from './util.js';
+
+/** Output formats of {@link formatReport}. */
+export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github';
+
+/** The formats {@link formatReport} accepts, in documentation order. */
+export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'json', 'markdown', 'sarif', 'github']);
+
+/** Options shared by the formatters. */
+export interface FormatOptions {
+  /** ANSI colour in text output. The CLI passes true only on a TTY without NO_COLOR. @default false */
+  color?: boolean;
+  /** Tool version written into SARIF. @default package version or '0.0.0' */
+  toolVersion?: string;
+  /** Base directory: file paths in SARIF/github output are made relative to it (forward slashes). @default undefined (as given) */
+  baseDir?: string;
+}
+
+interface ResolvedFormatOptions {
+  color: boolean;
+  toolVersion: string | undefined;
+  baseDir: string | undefined;
+}
+
+function resolveOptions(options: FormatOptions | undefined): ResolvedFormatOptions {
+  if (options === undefined || options === null) return { color: false, toolVersion: undefined, baseDir: undefined };
+  if (typeof options !== 'object') throw new OptionsError(`format options must be an object, got ${typeof options}`);
+  const { color, toolVersion, baseDir } = options;
+  if (color !== undefined && typeof color !== 'boolean') {
+    throw new OptionsError(`\`color\` must be a boolean, got ${JSON.stringify(color)}`);
+  }
+  if (toolVersion !== undefined && (typeof toolVersion !== 'string' || toolVersion === '')) {
+    throw new OptionsError(`\`toolVersion\` must be a non-empty string, got ${JSON.stringify(toolVersion)}`);
+  }
+  if (baseDir !== undefined && typeof baseDir !== 'string') {
+    throw new OptionsError(`\`baseDir\` must be a string, got ${JSON.stringify(baseDir)}`);
+  }
+  return { color: color ?? false, toolVersion, baseDir };
+}
+
+function badFormat(format: unknown, allowed: readonly string[]): never {
+  throw new OptionsError(`\`format\` must be one of ${allowed.map((f) => `\`${f}\``).join(', ')}, got ${JSON.stringify(format)}`);
+}
+
+/**
+ * Format a gate report.
+ * - `text`: for people (verdict, findings, factors, tier/override, change summary); ANSI colour only with `color: true`.
+ * - `json`: `{ verdict, score, findings, factors, changes, tier?, plan?, override?, at, files }`, fixed key order.
+ * - `markdown`: a PR comment / `$GITHUB_STEP_SUMMARY`.
+ * - `sarif`: SARIF 2.1.0 JSON (see {@link toSarif}).
+ * - `github`: GitHub Actions workflow commands, one per finding, then a verdict notice.
+ *
+ * Deterministic: equal inputs give byte-identical output. Throws {@link OptionsError} for an unknown format or bad options.
+ */
+export function formatReport(report: GateReport, format: ReportFormat, options?: FormatOptions): string {
+  const o = resolveOptions(options);
+  switch (format) {
+    case 'text':
+      return reportText(report, o.color);
+    case 'json':
+      return reportJson(report);
+    case 'markdown':
+      return reportMarkdown(report);
+    case 'sarif':
+      return jsonText(sarifLog(report, o.toolVersion, o.baseDir));
+    case 'github':
+      return reportGithub(report, o.baseDir);
+    default:
+      return badFormat(format, REPORT_FORMATS);
+  }
+}
+
+/**
+ * Format a change summary: `text` prints one line per change (`~ path: old -> new`, `+ path: value`, `- path`,
+ * `↕ path reordered`, values as compact JSON truncated at 80 characters) then the counts; `json` prints
+ * `{ added, removed, modified, reordered, total, changes }`. Values are printed as given (mask secrets before).
+ */
+export function formatChanges(changes: ChangeSummary, format: 'text' | 'json', options?: FormatOptions): string {
+  const o = resolveOptions(options);
+  if (format === 'text') return changesText(changes, o.color);
+  if (format === 'json') return changesJson(changes);
+  return badFormat(format, ['text', 'json']);
+}
+
+/**
+ * Format a rollout plan: `text` lists each wave (name, target count, bake, approval, failure domains covered,
+ * target ids), then deferred/excluded targets with reasons and the planner's warnings; `json` prints the plan object.
+ */
+export function formatPlan(plan: RolloutPlan, format: 'text' | 'json', options?: FormatOptions): string {
+  const o = resolveOptions(options);
+  if (format === 'text') return planText(plan, o.color);
+  if (format === 'json') return planJson(plan);
+  return badFormat(format, ['text', 'json']);
+}
+
+/**
+ * Convert a gate report to a SARIF 2.1.0 log object (one run; the whole rule catalog in `tool.driver.rules`;
+ * one result per finding with level error/warning/note; `verdict` and `score` in the run's `properties`).
+ * File URIs are made relative to `options.baseDir` when given.
+ */
+export function toSarif(report: GateReport, options?: FormatOptions): Sarif.Log {
+  const o = resolveOptions(options);
+  return sarifLog(report, o.toolVersion, o.baseDir);
+}

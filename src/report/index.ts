@@ -1,0 +1,5 @@
+/** Report stage: formatters from data to strings. */
+export { formatChanges, formatPlan, formatReport, REPORT_FORMATS, toSarif } from './format.js';
+export type { FormatOptions, ReportFormat } from './format.js';
+export { RULES } from './rules.js';
+export type { RuleInfo } from './rules.js';

@@ -1,0 +1,114 @@
+/** SARIF 2.1.0 output (GitHub code scanning and other SARIF viewers). */
+import { createHash } from 'node:crypto';
+import type * as Sarif from 'sarif';
+import type { Finding, GateReport, RuleId, Severity } from '../types.js';
+import { RULES, type RuleInfo } from './rules.js';
+import { displayPath, documentFile, pathToUri, sortedJson } from './util.js';
+import { PACKAGE_VERSION } from './version.js';
+
+/** The SARIF schema URI written into `$schema`. */
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+/** Where people can read about the tool (SARIF `tool.driver.informationUri`). */
+export const INFORMATION_URI = 'https://www.npmjs.com/package/confgate';
+
+const LEVEL: Record<Severity, Sarif.Result.level> = { block: 'error', warn: 'warning', info: 'note' };
+
+function descriptor(id: string, info: RuleInfo): Sarif.ReportingDescriptor {
+  return {
+    id,
+    name: id
+      .split(/[.-]/)
+      .map((w) => (w === '' ? '' : w[0]!.toUpperCase() + w.slice(1)))
+      .join(''),
+    shortDescription: { text: info.title },
+    fullDescription: { text: info.help },
+    help: { text: info.help },
+    defaultConfiguration: { level: LEVEL[info.severity] },
+  };
+}
+
+function fingerprint(f: Finding, file: string | undefined): string {
+  const key = [f.rule, f.document ?? 'proposed', f.path ?? '', file ?? ''].join('\u0000');
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+}
+
+/**
+ * Convert a gate report to a SARIF 2.1.0 log: one run, the whole rule catalog in `tool.driver.rules`
+ * (plus any rule id not in it), one result per finding, `verdict` and `score` in the run's properties.
+ */
+export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined): Sarif.Log {
+  const rules: Sarif.ReportingDescriptor[] = [];
+  const indexOf = new Map<string, number>();
+  for (const id of Object.keys(RULES) as RuleId[]) {
+    indexOf.set(id, rules.length);
+    rules.push(descriptor(id, RULES[id]));
+  }
+  const results: Sarif.Result[] = report.findings.map((f) => {
+    let ruleIndex = indexOf.get(f.rule);
+    if (ruleIndex === undefined) {
+      // A rule id outside the catalog (added later, or from a plugin): describe it from the finding.
+      ruleIndex = rules.length;
+      indexOf.set(f.rule, ruleIndex);
+      rules.push(descriptor(f.rule, { title: f.rule, help: f.rule, severity: f.severity }));
+    }
+    const file = f.location?.file ?? documentFile(f, report.files);
+    const location: Sarif.Location = {};
+    if (file !== undefined) {
+      location.physicalLocation = { artifactLocation: { uri: pathToUri(displayPath(file, baseDir)) } };
+      if (f.location) {
+        const region: Sarif.Region = {};
+        if (Number.isInteger(f.location.line) && f.location.line >= 1) region.startLine = f.location.line;
+        if (region.startLine !== undefined && Number.isInteger(f.location.column) && f.location.column >= 1) {
+          region.startColumn = f.location.column;
+        }
+        if (region.startLine !== undefined) location.physicalLocation.region = region;
+      }
+    }
+    if (f.path !== undefined) {
+      location.logicalLocations = [{ fullyQualifiedName: f.path === '' ? '/' : f.path, kind: 'value' }];
+    }
+    const result: Sarif.Result = {
+      ruleId: f.rule,
+      ruleIndex,
+      level: LEVEL[f.severity],
+      message: { text: f.message === '' ? f.rule : f.message },
+    };
+    if (location.physicalLocation || location.logicalLocations) result.locations = [location];
+    result.partialFingerprints = { 'confgateFinding/v1': fingerprint(f, file === undefined ? undefined : displayPath(file, baseDir)) };
+    const props: Sarif.PropertyBag = { severity: f.severity };
+    if (f.document !== undefined) props['document'] = f.document;
+    if (f.detail !== undefined) props['detail'] = sortedJson(f.detail);
+    result.properties = props;
+    return result;
+  });
+
+  const runProps: Sarif.PropertyBag = { verdict: report.verdict, score: report.score, at: report.at };
+  if (report.tier) runProps['tier'] = report.tier.name;
+  if (report.override) runProps['override'] = { reason: report.override.reason, at: report.override.at };
+  runProps['changes'] = {
+    added: report.changes.added,
+    removed: report.changes.removed,
+    modified: report.changes.modified,
+    reordered: report.changes.reordered,
+    total: report.changes.total,
+  };
+
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'confgate',
+            informationUri: INFORMATION_URI,
+            version: toolVersion ?? PACKAGE_VERSION,
+            rules,
+          },
+        },
+        results,
+        properties: runProps,
+      },
+    ],
+  };
+}

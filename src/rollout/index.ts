@@ -1,0 +1,33 @@
+/** Rollout: plan, run with health gates and automatic rollback, crash-safe journal, resume. */
+export { planRollout } from './plan.js';
+export type { PlanOptions } from './plan.js';
+export { runRollout, resumeRollout } from './run.js';
+export type { RunOptions, ResumeOptions } from './run.js';
+export { FileJournal, MemoryJournal } from './journal.js';
+export { RolloutError } from './errors.js';
+export { mannWhitneyU } from './stats.js';
+export type { MannWhitneyResult } from './stats.js';
+export { commandHook, httpHook, HookError } from './hooks.js';
+export type { AdapterHook, CommandHookOptions, HttpHookOptions } from './hooks.js';
+export type {
+  ActionHook,
+  ApprovalHook,
+  HealthHook,
+  HealthOptions,
+  HealthResult,
+  HookContext,
+  Journal,
+  JournalRecord,
+  JudgeMetric,
+  JudgeOptions,
+  PromoteHook,
+  RolloutErrorPhase,
+  RolloutEvent,
+  RolloutResult,
+  RolloutStatus,
+  SerializedError,
+  SerializedResult,
+  StageOutcome,
+  TargetState,
+  TargetStatus,
+} from './types.js';

@@ -1,0 +1,195 @@
+/**
+ * Rollout journals: every state transition is written (and flushed) before the effect it describes.
+ *
+ * - {@link FileJournal}: JSON lines, appended with one `fsync` per batch (group commit), a torn last line is ignored on
+ *   read and cut off before the next append. Exclusive lock file `<path>.lock` holding the owner's pid.
+ * - {@link MemoryJournal}: for tests and for rollouts that need no crash safety.
+ */
+import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { ConfgateError } from '../errors.js';
+import type { Journal, JournalRecord } from './types.js';
+
+function journalError(message: string, cause: unknown): ConfgateError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ConfgateError('E_JOURNAL', `${message}${detail}`, { cause });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A journal in a JSON-lines file.
+ *
+ * Locking: `lock()` creates `<path>.lock` exclusively (`wx`) and writes the pid into it. When the lock file exists and
+ * its pid is a live process, `lock()` throws ConfgateError `E_ROLLOUT_LOCKED`; when the pid is dead (or the file holds
+ * no pid) the lock is stale and is taken over. Two rollouts in the same process on the same path also conflict.
+ * Any other failure to create the lock or to write (read-only directory, disk full) throws ConfgateError `E_JOURNAL`.
+ */
+export class FileJournal implements Journal {
+  readonly path: string;
+  readonly lockPath: string;
+  #handle: FileHandle | undefined;
+  #locked = false;
+  #queue: Promise<void> = Promise.resolve();
+
+  /** @param path the journal file; created on the first append. */
+  constructor(path: string) {
+    this.path = path;
+    this.lockPath = `${path}.lock`;
+  }
+
+  /** Take the exclusive lock (see the class documentation). */
+  async lock(): Promise<void> {
+    if (this.#locked) throw new ConfgateError('E_ROLLOUT_LOCKED', `journal ${this.path} is already locked by this journal object`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fh: FileHandle;
+      try {
+        fh = await open(this.lockPath, 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw journalError(`cannot create lock file ${this.lockPath}`, err);
+        let content = '';
+        try {
+          content = (await readFile(this.lockPath, 'utf8')).trim();
+        } catch {
+          /* vanished between open and read: retry */
+        }
+        const pid = Number(content);
+        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+          throw new ConfgateError('E_ROLLOUT_LOCKED', `journal ${this.path} is locked by process ${pid} (${this.lockPath})`);
+        }
+        try {
+          await unlink(this.lockPath); // stale lock: its owner is dead
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw journalError(`cannot remove stale lock ${this.lockPath}`, e);
+        }
+        continue;
+      }
+      try {
+        await fh.writeFile(`${process.pid}\n`);
+        await fh.sync();
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        await unlink(this.lockPath).catch(() => undefined);
+        this.#locked = false;
+        throw journalError(`cannot write lock file ${this.lockPath}`, err);
+      }
+      await fh.close().catch(() => undefined);
+      this.#locked = true;
+      return;
+    }
+    throw new ConfgateError('E_ROLLOUT_LOCKED', `journal ${this.path} is locked (${this.lockPath})`);
+  }
+
+  async #openForAppend(): Promise<FileHandle> {
+    if (this.#handle) return this.#handle;
+    // Cut a torn last line (a crash mid-write) so the next record starts on its own line.
+    try {
+      const st = await stat(this.path);
+      if (st.size > 0) {
+        const text = await readFile(this.path);
+        if (text[text.length - 1] !== 0x0a) {
+          const lastNl = text.lastIndexOf(0x0a);
+          await truncate(this.path, lastNl + 1);
+        }
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    this.#handle = await open(this.path, 'a');
+    return this.#handle;
+  }
+
+  /** Append records as JSON lines and `fsync` once for the whole batch. */
+  append(records: JournalRecord[]): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (records.length === 0) return;
+      let text = '';
+      for (const r of records) text += `${JSON.stringify(r)}\n`;
+      try {
+        const fh = await this.#openForAppend();
+        await fh.appendFile(text, 'utf8');
+        await fh.sync();
+      } catch (err) {
+        throw journalError(`cannot write journal ${this.path}`, err);
+      }
+    };
+    const p = this.#queue.then(run);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Read every record; a torn (unparseable, unterminated) last line is ignored. A corrupt line elsewhere throws `E_JOURNAL`. */
+  async read(): Promise<JournalRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw journalError(`cannot read journal ${this.path}`, err);
+    }
+    const lines = text.split('\n');
+    const out: JournalRecord[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.trim() === '') continue;
+      try {
+        out.push(JSON.parse(line) as JournalRecord);
+      } catch (err) {
+        const isLast = i === lines.length - 1; // no newline after it: torn by a crash mid-write
+        if (isLast) break;
+        throw journalError(`journal ${this.path} is corrupt at line ${i + 1}`, err);
+      }
+    }
+    return out;
+  }
+
+  /** Close the file and remove the lock file (only when it still holds this process's pid). */
+  async unlock(): Promise<void> {
+    await this.#queue;
+    const fh = this.#handle;
+    this.#handle = undefined;
+    if (fh) await fh.close().catch(() => undefined);
+    if (!this.#locked) return;
+    this.#locked = false;
+    try {
+      const content = (await readFile(this.lockPath, 'utf8')).trim();
+      if (content === String(process.pid)) await unlink(this.lockPath);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** A journal in memory: records are kept as given. Locking is per instance. */
+export class MemoryJournal implements Journal {
+  readonly records: JournalRecord[] = [];
+  #locked = false;
+
+  /** Take the lock; throws ConfgateError `E_ROLLOUT_LOCKED` when already held. */
+  async lock(): Promise<void> {
+    if (this.#locked) throw new ConfgateError('E_ROLLOUT_LOCKED', 'memory journal is locked by another rollout');
+    this.#locked = true;
+  }
+
+  /** Append records. */
+  async append(records: JournalRecord[]): Promise<void> {
+    for (const r of records) this.records.push(r);
+  }
+
+  /** A copy of the records. */
+  async read(): Promise<JournalRecord[]> {
+    return [...this.records];
+  }
+
+  /** Release the lock. */
+  async unlock(): Promise<void> {
+    this.#locked = false;
+  }
+}

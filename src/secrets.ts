@@ -1,0 +1,140 @@
+/**
+ * Secrets never appear in reports: values at secret paths are replaced by a short fingerprint
+ * (`sha256:` + first 8 hex of the SHA-256 of the value), so a rotation is still visible as a change.
+ */
+import { createHash } from 'node:crypto';
+import { compilePattern, decodePointer, type PathPattern } from './pointer.js';
+import type { ResolvedPolicy } from './policy/types.js';
+import type { ConfigDoc, GateReport, JsonValue } from './types.js';
+
+/**
+ * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
+ * `-` and `_`: `password`, `passwd`, `secret`, `*secret`, `token`, `*token`, `private_key`, `access_key*`, `api_key`,
+ * `credential(s)`.
+ */
+export const DEFAULT_SECRET_KEY_PATTERN = /^(?:passwd|password|privatekey|apikey|credentials?|accesskey.*|.*secret|.*token)$/;
+
+/** Short stable fingerprint of a secret value. */
+export function fingerprint(value: JsonValue | undefined): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  return `«secret sha256:${createHash('sha256').update(text).digest('hex').slice(0, 8)}»`;
+}
+
+/** True when a key name looks like a secret. */
+export function isSecretKey(key: string): boolean {
+  let hit = keyCache.get(key);
+  if (hit === undefined) {
+    hit = DEFAULT_SECRET_KEY_PATTERN.test(key.toLowerCase().replace(/[-_]/g, ''));
+    if (keyCache.size < 10_000) keyCache.set(key, hit);
+  }
+  return hit;
+}
+const keyCache = new Map<string, boolean>();
+
+/** A predicate over JSON Pointers: is the value there (or an ancestor) a secret? */
+export function secretMatcher(patterns: readonly string[]): (pointer: string) => boolean {
+  const compiled: PathPattern[] = patterns.map((p) => compilePattern(p));
+  return (pointer) => {
+    const segs = decodePointer(pointer);
+    for (let i = 1; i <= segs.length; i++) {
+      const prefix = segs.slice(0, i);
+      if (isSecretKey(prefix[i - 1]!)) return true;
+      if (compiled.some((c) => c.matches(prefix))) return true;
+    }
+    return false;
+  };
+}
+
+/** Every secret string value found in the documents (for scrubbing free text), longest first. Iterative walk. */
+function collectSecrets(docs: Array<ConfigDoc | undefined>, patterns: readonly PathPattern[]): string[] {
+  const found = new Set<string>();
+  const add = (v: JsonValue | undefined): void => {
+    // A secret subtree: every scalar inside it is secret.
+    const stack: Array<JsonValue | undefined> = [v];
+    while (stack.length > 0) {
+      const x = stack.pop();
+      if (typeof x === 'string' && x.length >= 4) found.add(x);
+      else if (typeof x === 'number' && String(x).length >= 4) found.add(String(x));
+      else if (x !== null && typeof x === 'object') stack.push(...(Array.isArray(x) ? x : Object.values(x)));
+    }
+  };
+  for (const doc of docs) {
+    if (!doc || doc.value === undefined) continue;
+    const stack: Array<{ v: JsonValue; segs: string[] | undefined }> = [{ v: doc.value, segs: patterns.length ? [] : undefined }];
+    while (stack.length > 0) {
+      const { v, segs } = stack.pop()!;
+      if (v === null || typeof v !== 'object') continue;
+      const isArr = Array.isArray(v);
+      const keys = isArr ? undefined : Object.keys(v);
+      const n = isArr ? v.length : keys!.length;
+      for (let i = 0; i < n; i++) {
+        const key = isArr ? String(i) : keys![i]!;
+        const child = isArr ? (v as JsonValue[])[i] : (v as Record<string, JsonValue>)[key];
+        const childSegs = segs ? [...segs, key] : undefined;
+        if ((!isArr && isSecretKey(key)) || (childSegs && patterns.some((p) => p.matches(childSegs)))) {
+          add(child);
+          continue;
+        }
+        if (child !== null && typeof child === 'object') {
+          const keep = childSegs && patterns.some((p) => p.couldMatchBelow(childSegs)) ? childSegs : undefined;
+          stack.push({ v: child!, segs: keep });
+        }
+      }
+    }
+  }
+  return [...found].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+}
+
+function scrubString(s: string, secrets: readonly string[]): string {
+  let out = s;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(fingerprint(secret));
+  return out;
+}
+
+function scrubValue(v: JsonValue | undefined, secrets: readonly string[]): JsonValue | undefined {
+  if (secrets.length === 0 || v === undefined || v === null) return v;
+  if (typeof v === 'string') return scrubString(v, secrets);
+  if (typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => scrubValue(x, secrets) as JsonValue);
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v)) {
+    Object.defineProperty(out, k, { value: scrubValue(v[k], secrets), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Replace every secret value in a value by its fingerprint, walking secret keys too. */
+function maskTree(v: JsonValue | undefined, pointer: string, isSecret: (p: string) => boolean): JsonValue | undefined {
+  if (v === undefined) return v;
+  if (isSecret(pointer)) return fingerprint(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x, i) => maskTree(x, `${pointer}/${i}`, isSecret) as JsonValue);
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v)) {
+    const child = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    Object.defineProperty(out, k, { value: maskTree(v[k], child, isSecret), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Mask secrets in a gate report: changed values at secret paths and any secret text in messages or details. */
+export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
+  const isSecret = secretMatcher(policy.secrets);
+  const secrets = collectSecrets([proposed, current], policy.secrets.map((p) => compilePattern(p)));
+  const changes = report.changes.changes.map((c) => {
+    const masked = { ...c };
+    if (c.oldValue !== undefined) masked.oldValue = scrubValue(maskTree(c.oldValue, c.pointer, isSecret), secrets) as JsonValue;
+    if (c.newValue !== undefined) masked.newValue = scrubValue(maskTree(c.newValue, c.pointer, isSecret), secrets) as JsonValue;
+    return masked;
+  });
+  return {
+    ...report,
+    findings: report.findings.map((f) => ({
+      ...f,
+      message: scrubString(f.message, secrets),
+      ...(f.detail ? { detail: scrubValue(f.detail, secrets) as Record<string, JsonValue> } : {}),
+    })),
+    factors: report.factors.map((x) => ({ ...x, detail: scrubString(x.detail, secrets) })),
+    changes: { ...report.changes, changes },
+  };
+}

@@ -1,0 +1,47 @@
+/** ajv instances for user config schemas: dialect chosen by `$schema`, formats, no logging, cached per schema object. */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formatsModule from 'ajv-formats';
+import type { FormatsPlugin } from 'ajv-formats';
+import type { JsonObject } from '../types.js';
+
+// ajv-formats is CommonJS with a `default` property; the default import differs between Node ESM and bundlers.
+const addFormats: FormatsPlugin =
+  ((formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin));
+
+/** JSON Schema dialect picked from `$schema`. */
+export type SchemaDialect = 'draft-07' | '2019-09' | '2020-12';
+
+/** The dialect of a schema: 2020-12 and 2019-09 by their `$schema` URI, everything else draft-07. */
+export function schemaDialect(schema: JsonObject): SchemaDialect {
+  const uri = typeof schema.$schema === 'string' ? schema.$schema : '';
+  if (uri.includes('2020-12')) return '2020-12';
+  if (uri.includes('2019-09')) return '2019-09';
+  return 'draft-07';
+}
+
+const cache = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Compile a user's config schema. Throws ajv's error when the schema itself is invalid.
+ * Older drafts (04, 06) are compiled as draft-07 (their `$schema` is dropped); the differences rarely matter for configs.
+ */
+export function compileConfigSchema(schema: JsonObject): ValidateFunction {
+  const hit = cache.get(schema);
+  if (hit) return hit;
+  const dialect = schemaDialect(schema);
+  const opts = { allErrors: true, strict: false, logger: false as const, verbose: false };
+  const ajv = dialect === '2020-12' ? new Ajv2020(opts) : dialect === '2019-09' ? new Ajv2019(opts) : new Ajv(opts);
+  addFormats(ajv);
+  let toCompile: JsonObject = schema;
+  if (dialect === 'draft-07' && typeof schema.$schema === 'string' && !/draft-07/.test(schema.$schema)) {
+    const { $schema: _dropped, ...rest } = schema;
+    toCompile = rest as JsonObject;
+  }
+  const fn = ajv.compile(toCompile);
+  cache.set(schema, fn);
+  return fn;
+}
+
+export type { ErrorObject, ValidateFunction };

@@ -1,0 +1,118 @@
+/** Queries over windows: occurrences in a range, active at an instant, listings. All pure: time is an input. */
+import { OptionsError } from '../errors.js';
+import { matchesSelector } from '../targets.js';
+import type { Target, WindowOccurrence, WindowSpec } from '../types.js';
+import { activeSpan, compileWindow, expandStarts, maxDuration, type CompiledWindow, type Span } from './recurrence.js';
+
+/** Problems in a window spec, each naming the field (`schedule`, `timeZone`, `duration`...), for policy validation. [] = valid. */
+export function checkWindow(spec: WindowSpec): string[] {
+  return compileWindow(spec).problems;
+}
+
+function timeArg(d: unknown, field: string): number {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
+    throw new OptionsError(`\`${field}\` must be a valid Date, got ${d instanceof Date ? 'an invalid Date' : JSON.stringify(d)}`);
+  }
+  return d.getTime();
+}
+
+function windowsArg(windows: unknown): readonly WindowSpec[] {
+  if (!Array.isArray(windows)) throw new OptionsError(`\`windows\` must be an array of window specs, got ${typeof windows}`);
+  return windows as readonly WindowSpec[];
+}
+
+/** Compiled valid windows; invalid ones are skipped (checkWindow reports them). */
+export function compileAll(windows: readonly WindowSpec[]): Array<{ spec: WindowSpec; c: CompiledWindow }> {
+  const out: Array<{ spec: WindowSpec; c: CompiledWindow }> = [];
+  for (const spec of windows) {
+    const { compiled } = compileWindow(spec);
+    if (compiled) out.push({ spec, c: compiled });
+  }
+  return out;
+}
+
+function toOccurrence(spec: WindowSpec, s: Span): WindowOccurrence {
+  return { window: spec, start: new Date(s.start).toISOString(), end: new Date(s.end).toISOString() };
+}
+
+/** Sort by start, then window name, then end. */
+export function sortOccurrences(list: WindowOccurrence[]): WindowOccurrence[] {
+  return list.sort(
+    (a, b) =>
+      cmp(a.start, b.start) || cmp(a.window.name, b.window.name) || cmp(a.end, b.end) || cmp(a.window.kind, b.window.kind),
+  );
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Occurrences overlapping [from, to), of already compiled windows. */
+export function overlapping(compiled: Array<{ spec: WindowSpec; c: CompiledWindow }>, from: number, to: number): WindowOccurrence[] {
+  const out: WindowOccurrence[] = [];
+  if (!(to > from)) return out;
+  for (const { spec, c } of compiled) {
+    // Starts after from - maxDuration can still overlap [from, to).
+    for (const s of expandStarts(c, from - maxDuration(c), to - 1)) {
+      if (s.end > from && s.start < to) out.push(toOccurrence(spec, s));
+    }
+  }
+  return sortOccurrences(out);
+}
+
+/**
+ * Every occurrence overlapping [from, to), sorted by start then name. Pure. Invalid windows are skipped (see
+ * {@link checkWindow}); at most 10,000 occurrences per window are returned. Throws `OptionsError` when `from` or
+ * `to` is not a valid Date.
+ */
+export function occurrencesBetween(windows: readonly WindowSpec[], from: Date, to: Date): WindowOccurrence[] {
+  const f = timeArg(from, 'from');
+  const t = timeArg(to, 'to');
+  return overlapping(compileAll(windowsArg(windows)), f, t);
+}
+
+/** Occurrences active at `at` (start <= at < end), sorted by start then name. */
+export function activeAt(windows: readonly WindowSpec[], at: Date): WindowOccurrence[] {
+  const t = timeArg(at, 'at');
+  return overlapping(compileAll(windowsArg(windows)), t, t + 1);
+}
+
+/** Active and upcoming windows, for `confgate windows`. */
+export interface WindowListing {
+  /** Occurrences active at `at`. */
+  active: WindowOccurrence[];
+  /** Occurrences starting after `at` and no later than `at + days`. */
+  upcoming: WindowOccurrence[];
+}
+
+/**
+ * For `confgate windows`: occurrences active at `at`, and those starting within the next `days` days
+ * (`at < start <= at + days`). Both sorted by start then name.
+ * @param days @default 7
+ */
+export function listWindows(windows: readonly WindowSpec[], at: Date, days = 7): WindowListing {
+  const t = timeArg(at, 'at');
+  if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
+    throw new OptionsError(`\`days\` must be a non-negative number of days, got ${JSON.stringify(days)}`);
+  }
+  const compiled = compileAll(windowsArg(windows));
+  const active = overlapping(compiled, t, t + 1);
+  const upcoming: WindowOccurrence[] = [];
+  for (const { spec, c } of compiled) {
+    for (const s of expandStarts(c, t + 1, t + days * 86_400_000)) upcoming.push(toOccurrence(spec, s));
+  }
+  return { active, upcoming: sortOccurrences(upcoming) };
+}
+
+/**
+ * Targets under maintenance at `at`, with the names of the active maintenance windows that cover each
+ * (sorted, unique). Only targets under maintenance are in the map. Used by the rollout planner.
+ */
+export function targetsUnderMaintenance(windows: readonly WindowSpec[], targets: readonly Target[], at: Date): Map<string, string[]> {
+  const t = timeArg(at, 'at');
+  const active = compileAll(windowsArg(windows).filter((w) => w?.kind === 'maintenance')).filter(({ c }) => activeSpan(c, t));
+  const out = new Map<string, string[]>();
+  for (const target of targets) {
+    const names = [...new Set(active.filter(({ spec }) => matchesSelector(target, spec.targets)).map(({ spec }) => spec.name))].sort();
+    if (names.length > 0) out.set(target.id, names);
+  }
+  return out;
+}

@@ -1,0 +1,416 @@
+/**
+ * Compiling a WindowSpec's timing into something that can be expanded, and expanding it.
+ *
+ * - one-off: `start` + `end` (or `start` + `duration`); values without an offset are local to `timeZone`.
+ * - cron: `schedule` + `duration` (+ `timeZone`), expanded with croner (DST-correct; a fixed-time job whose
+ *   local time falls in a spring-forward gap fires at the first valid time after the gap — 02:30 Europe/Berlin
+ *   on the last Sunday of March fires at 03:00 CEST — and a repeated local time fires once).
+ * - rrule: `rrule` + `start` + `duration` (+ `timeZone`), expanded with ical.js `Recur` in local time, each
+ *   occurrence converted to an instant in `timeZone` (RFC 5545 rules for gaps and folds, see `time.ts`).
+ *   `rrule` is either a bare RRULE value (`FREQ=WEEKLY;BYDAY=FR`) or RFC 5545 content lines: one
+ *   `RRULE:...` line and any number of `EXDATE:...` lines (comma-separated values, local to `timeZone`
+ *   unless they end in `Z`; a date-only value `20251226` excludes every occurrence starting on that local
+ *   date). A date-only `start` (`2025-12-20`) makes an all-day window: each occurrence starts at local
+ *   midnight and lasts `duration` (whole days) counted in calendar days in `timeZone`, so it ends at local
+ *   midnight even across a DST change.
+ *
+ * Durations are absolute (62h after the local start) except for all-day rrule windows.
+ *
+ * Expansion is bounded: at most {@link MAX_OCCURRENCES} occurrences per window per query, and at most
+ * {@link MAX_RRULE_STEPS} rrule iterations (RRULE expansion must start at DTSTART; a DAILY rule can be
+ * expanded about 270 years ahead of its start).
+ */
+import { Cron } from 'croner';
+import ICAL from 'ical.js';
+import type { WindowSpec } from '../types.js';
+import { tryParseDuration } from '../units.js';
+import { dateKey, instantToLocal, isValidTimeZone, localToInstant, parseTimeInput, toInstant, type LocalTime } from './time.js';
+
+/** Most occurrences of one window returned by one query. */
+export const MAX_OCCURRENCES = 10_000;
+/** Most RRULE iterations for one window in one query (including occurrences before the queried range). */
+export const MAX_RRULE_STEPS = 100_000;
+
+const DAY_MS = 86_400_000;
+const KINDS = new Set(['maintenance', 'freeze', 'allow']);
+const RRULE_PARTS = new Set([
+  'FREQ', 'UNTIL', 'COUNT', 'INTERVAL', 'BYSECOND', 'BYMINUTE', 'BYHOUR', 'BYDAY', 'BYMONTHDAY', 'BYYEARDAY',
+  'BYWEEKNO', 'BYMONTH', 'BYSETPOS', 'WKST',
+]);
+
+interface Exclusions {
+  /** Excluded start instants. */
+  instants: Set<number>;
+  /** Excluded local dates (`YYYYMMDD`). */
+  dates: Set<string>;
+}
+
+/** A window ready to expand. */
+export type CompiledWindow =
+  | { form: 'once'; start: number; end: number }
+  | { form: 'cron'; cron: Cron; durationMs: number }
+  | {
+      form: 'rrule';
+      recur: ICAL.Recur;
+      dtstart: LocalTime;
+      allDay: boolean;
+      /** Whole days of an all-day window. */
+      days: number;
+      durationMs: number;
+      zone: string;
+      exclude: Exclusions;
+      /** Last allowed start: an instant, or a local date (`YYYYMMDD`, inclusive) for a date UNTIL. */
+      until?: { ms: number } | { date: string };
+    };
+
+/** Result of compiling: the compiled window, or the problems that prevent it. */
+export interface CompileResult {
+  compiled?: CompiledWindow;
+  problems: string[];
+}
+
+const has = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v instanceof Date ? v.toISOString() : JSON.stringify(v) ?? String(v));
+
+/** Check and compile a window. Never throws. */
+export function compileWindow(spec: WindowSpec): CompileResult {
+  const problems: string[] = [];
+  let compiled: CompiledWindow | undefined;
+  try {
+    compiled = compileInto(spec, problems);
+  } catch (err) {
+    problems.push(`window could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (problems.length > 0 || !compiled) return { problems: problems.length > 0 ? problems : ['window could not be read'] };
+  return { compiled, problems };
+}
+
+function compileInto(spec: WindowSpec, problems: string[]): CompiledWindow | undefined {
+  if (spec === null || typeof spec !== 'object') {
+    problems.push('a window must be an object with `name`, `kind` and a timing');
+    return undefined;
+  }
+  if (typeof spec.name !== 'string' || spec.name.trim() === '') problems.push('`name` must be a non-empty string');
+  if (!KINDS.has(spec.kind)) problems.push(`\`kind\` must be one of maintenance, freeze, allow; got ${show(spec.kind)}`);
+  checkSelector(spec.targets, problems);
+
+  const zone = spec.timeZone ?? 'UTC';
+  let zoneOk = true;
+  if (typeof zone !== 'string' || !isValidTimeZone(zone)) {
+    problems.push(`\`timeZone\` must be an IANA time zone such as "Europe/Berlin" or "UTC"; got ${show(spec.timeZone)}`);
+    zoneOk = false;
+  }
+
+  let durationMs: number | undefined;
+  if (has(spec.duration)) {
+    durationMs = tryParseDuration(spec.duration);
+    if (durationMs === undefined) {
+      problems.push(`\`duration\` must be a duration like "4h" or "62h" or a number of milliseconds; got ${show(spec.duration)}`);
+    } else if (durationMs <= 0) {
+      problems.push(`\`duration\` must be greater than zero; got ${show(spec.duration)}`);
+      durationMs = undefined;
+    }
+  }
+
+  const forms = [has(spec.schedule) && 'schedule', has(spec.rrule) && 'rrule'].filter(Boolean);
+  if (forms.length > 1) {
+    problems.push('use one timing form: `start`+`end`, `schedule`+`duration` (cron) or `rrule`+`start`+`duration`, not both `schedule` and `rrule`');
+    return undefined;
+  }
+
+  if (has(spec.schedule)) {
+    if (has(spec.start) || has(spec.end)) problems.push('`start`/`end` cannot be combined with `schedule`; a cron window repeats from `schedule` and lasts `duration`');
+    if (typeof spec.schedule !== 'string') {
+      problems.push(`\`schedule\` must be a 5-field cron expression such as "0 18 * * FRI"; got ${show(spec.schedule)}`);
+      return undefined;
+    }
+    if (!has(spec.duration)) problems.push('`duration` is required with `schedule` (how long each occurrence lasts, e.g. "62h")');
+    let cron: Cron | undefined;
+    try {
+      cron = new Cron(spec.schedule, { mode: '5-part', ...(zoneOk ? { timezone: zone } : {}) });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
+      problems.push(`\`schedule\` ${show(spec.schedule)} is not a valid 5-field cron expression (minute hour day-of-month month day-of-week): ${why}`);
+    }
+    if (cron && zoneOk && cron.nextRun(new Date(Date.UTC(2000, 0, 1))) === null) {
+      problems.push(`\`schedule\` ${show(spec.schedule)} never fires`);
+    }
+    if (!cron || durationMs === undefined || problems.length > 0) return undefined;
+    return { form: 'cron', cron, durationMs };
+  }
+
+  if (has(spec.rrule)) {
+    return compileRrule(spec, zone, zoneOk, durationMs, problems);
+  }
+
+  // One-off.
+  if (!has(spec.start)) {
+    problems.push('a window needs a timing: `start`+`end` (one-off), `schedule`+`duration` (cron) or `rrule`+`start`+`duration`');
+    return undefined;
+  }
+  const start = parseTimeInput(spec.start);
+  if (!start) problems.push(`\`start\` must be an ISO-8601 date-time such as "2025-11-18T09:00:00Z"; got ${show(spec.start)}`);
+  let end: number | undefined;
+  if (has(spec.end)) {
+    if (has(spec.duration)) problems.push('give either `end` or `duration` for a one-off window, not both');
+    const e = parseTimeInput(spec.end);
+    if (!e) problems.push(`\`end\` must be an ISO-8601 date-time such as "2025-11-18T15:00:00Z"; got ${show(spec.end)}`);
+    else if (zoneOk) end = toInstant(e, zone);
+  } else if (!has(spec.duration)) {
+    problems.push('`end` is required with `start` (or give `duration`, or `rrule` for a repeating window)');
+  }
+  if (!start || !zoneOk) return undefined;
+  const s = toInstant(start, zone);
+  if (end === undefined && durationMs !== undefined) end = s + durationMs;
+  if (end !== undefined && end <= s) {
+    problems.push(`\`end\` (${show(spec.end)}) must be after \`start\` (${show(spec.start)})`);
+  }
+  if (end === undefined || problems.length > 0) return undefined;
+  return { form: 'once', start: s, end };
+}
+
+function checkSelector(sel: unknown, problems: string[]): void {
+  if (sel === undefined) return;
+  if (sel === null || typeof sel !== 'object' || Array.isArray(sel)) {
+    problems.push('`targets` must be a label selector such as { region: SCL } or { region: [SCL, MIA] }');
+    return;
+  }
+  for (const [k, v] of Object.entries(sel)) {
+    const ok = typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    if (!ok) problems.push(`\`targets.${k}\` must be a string or a list of strings; got ${show(v)}`);
+  }
+}
+
+function compileRrule(
+  spec: WindowSpec,
+  zone: string,
+  zoneOk: boolean,
+  durationMs: number | undefined,
+  problems: string[],
+): CompiledWindow | undefined {
+  if (typeof spec.rrule !== 'string') {
+    problems.push(`\`rrule\` must be an RRULE string such as "FREQ=WEEKLY;BYDAY=FR"; got ${show(spec.rrule)}`);
+    return undefined;
+  }
+  if (has(spec.end)) problems.push('`end` cannot be combined with `rrule`; give `duration` (how long each occurrence lasts)');
+  if (!has(spec.duration)) problems.push('`duration` is required with `rrule` (how long each occurrence lasts, e.g. "4h")');
+  const start = has(spec.start) ? parseTimeInput(spec.start) : undefined;
+  if (!has(spec.start)) problems.push('`start` is required with `rrule` (the first occurrence, e.g. "2025-01-03T18:00:00")');
+  else if (!start) problems.push(`\`start\` must be an ISO-8601 date or date-time such as "2025-01-03T18:00:00"; got ${show(spec.start)}`);
+
+  // Split content lines.
+  let ruleText: string | undefined;
+  const exdates: string[] = [];
+  const lines = spec.rrule.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  for (const line of lines) {
+    const rr = /^RRULE:(.*)$/i.exec(line);
+    const ex = /^EXDATE([;:])(.*)$/i.exec(line);
+    if (rr) {
+      if (ruleText !== undefined) problems.push('`rrule` may hold only one RRULE');
+      ruleText = rr[1]!;
+    } else if (ex) {
+      if (ex[1] === ';') {
+        problems.push(`\`rrule\` line ${show(line)}: EXDATE parameters are not supported; values are local to \`timeZone\` (or end in Z)`);
+        continue;
+      }
+      exdates.push(...ex[2]!.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+    } else if (/^[A-Z]+=/i.test(line)) {
+      if (ruleText !== undefined) problems.push('`rrule` may hold only one RRULE');
+      ruleText = line;
+    } else {
+      problems.push(`\`rrule\` line ${show(line)} is not supported: give an RRULE value and optional EXDATE lines`);
+    }
+  }
+  if (ruleText === undefined) {
+    problems.push('`rrule` has no RRULE (expected e.g. "FREQ=WEEKLY;BYDAY=FR")');
+    return undefined;
+  }
+
+  // Validate the RRULE parts ourselves: ical.js ignores unknown parts and returns `freq: null` for garbage.
+  let untilText: string | undefined;
+  const kept: string[] = [];
+  let freq: string | undefined;
+  for (const part of ruleText.split(';').filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    const key = (eq < 0 ? part : part.slice(0, eq)).toUpperCase();
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (!RRULE_PARTS.has(key) || value === '') {
+      problems.push(`\`rrule\` part ${show(part)} is not a valid RRULE part (FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTH, ...)`);
+      continue;
+    }
+    if (key === 'FREQ') freq = value.toUpperCase();
+    if (key === 'UNTIL') untilText = value;
+    else kept.push(`${key}=${value}`);
+  }
+  if (freq === undefined) problems.push(`\`rrule\` ${show(ruleText)} needs FREQ (e.g. "FREQ=WEEKLY;BYDAY=FR")`);
+  else if (freq === 'SECONDLY' || freq === 'MINUTELY') {
+    problems.push(`\`rrule\` FREQ=${freq} is too fine for a window; use \`schedule\` (cron) instead`);
+  }
+  let recur: ICAL.Recur | undefined;
+  try {
+    recur = ICAL.Recur.fromString(kept.join(';'));
+    if (!recur.freq) throw new Error('no FREQ');
+    if (recur.count !== null && recur.count !== undefined && untilText !== undefined) {
+      problems.push('`rrule` must not have both COUNT and UNTIL');
+    }
+  } catch (err) {
+    if (freq !== undefined) problems.push(`\`rrule\` ${show(ruleText)} is not a valid RRULE: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  let until: { ms: number } | { date: string } | undefined;
+  if (untilText !== undefined) {
+    const u = parseIcalValue(untilText);
+    if (!u) problems.push(`\`rrule\` UNTIL=${untilText} must be a date (20261231) or date-time (20261231T235959Z)`);
+    else if (zoneOk) until = u.kind === 'date' ? { date: dateKey(u.local) } : { ms: toInstant(u, zone) };
+  }
+
+  const exclude: Exclusions = { instants: new Set(), dates: new Set() };
+  for (const v of exdates) {
+    const e = parseIcalValue(v);
+    if (!e) {
+      problems.push(`\`rrule\` EXDATE value ${show(v)} must be a date (20251226) or date-time (20251226T180000, or ...Z for UTC)`);
+    } else if (zoneOk) {
+      if (e.kind === 'date') exclude.dates.add(dateKey(e.local));
+      else exclude.instants.add(toInstant(e, zone));
+    }
+  }
+
+  if (!start || !recur || !zoneOk || durationMs === undefined) return undefined;
+  const allDay = start.kind === 'date';
+  let days = 0;
+  if (allDay) {
+    if (durationMs % DAY_MS !== 0) {
+      problems.push(`\`duration\` of an all-day window (date-only \`start\`) must be whole days such as "1d" or "15d"; got ${show(spec.duration)}`);
+    }
+    days = durationMs / DAY_MS;
+  }
+  if (problems.length > 0) return undefined;
+  const dtstart = start.kind === 'instant' ? instantToLocal(start.ms, zone) : start.local;
+  return {
+    form: 'rrule',
+    recur,
+    dtstart,
+    allDay,
+    days,
+    durationMs,
+    zone,
+    exclude,
+    ...(until ? { until } : {}),
+  };
+}
+
+/** Parse an iCalendar basic-format value: `20251226`, `20251226T180000`, `20251226T170000Z`. ISO forms are accepted too. */
+export function parseIcalValue(v: string): ReturnType<typeof parseTimeInput> {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/i.exec(v.trim());
+  if (!m) return parseTimeInput(v);
+  const [, y, mo, d, h, mi, s, z] = m;
+  if (h === undefined) return parseTimeInput(`${y}-${mo}-${d}`);
+  return parseTimeInput(`${y}-${mo}-${d}T${h}:${mi}:${s}${z ? 'Z' : ''}`);
+}
+
+/** One expanded occurrence, in epoch milliseconds (end exclusive). */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * Occurrences whose start lies in [startMin, startMax], ascending, at most `limit` ({@link MAX_OCCURRENCES}).
+ * Never throws: a window that cannot be expanded yields nothing.
+ */
+export function expandStarts(c: CompiledWindow, startMin: number, startMax: number, limit = MAX_OCCURRENCES): Span[] {
+  const out: Span[] = [];
+  if (!(startMax >= startMin)) return out;
+  try {
+    if (c.form === 'once') {
+      if (c.start >= startMin && c.start <= startMax) out.push({ start: c.start, end: c.end });
+      return out;
+    }
+    if (c.form === 'cron') {
+      // enumerate() yields runs strictly after its argument, in whole seconds.
+      const it = c.cron.enumerate(new Date(Math.floor(startMin / 1000) * 1000 - 1000));
+      while (out.length < limit) {
+        const r = it.next();
+        if (r.done || !r.value) break;
+        const s = r.value.getTime();
+        if (s > startMax) break;
+        if (s >= startMin) out.push({ start: s, end: s + c.durationMs });
+      }
+      return out;
+    }
+    const first = ICAL.Time.fromData({
+      year: c.dtstart.year,
+      month: c.dtstart.month,
+      day: c.dtstart.day,
+      hour: c.dtstart.hour,
+      minute: c.dtstart.minute,
+      second: c.dtstart.second,
+      isDate: c.allDay,
+    });
+    const it = c.recur.iterator(first);
+    for (let step = 0; step < MAX_RRULE_STEPS && out.length < limit; step++) {
+      const t = it.next();
+      if (!t) break;
+      const local: LocalTime = { year: t.year, month: t.month, day: t.day, hour: c.allDay ? 0 : t.hour, minute: c.allDay ? 0 : t.minute, second: c.allDay ? 0 : t.second };
+      const s = localToInstant(local, c.zone);
+      if (c.until && ('ms' in c.until ? s > c.until.ms : dateKey(local) > c.until.date)) break;
+      if (s > startMax) break;
+      if (s < startMin) continue;
+      if (c.exclude.instants.has(s) || c.exclude.dates.has(dateKey(local))) continue;
+      let e = s + c.durationMs;
+      if (c.allDay) {
+        const endDay = t.clone();
+        endDay.adjust(c.days, 0, 0, 0);
+        e = localToInstant({ year: endDay.year, month: endDay.month, day: endDay.day, hour: 0, minute: 0, second: 0 }, c.zone);
+      }
+      out.push({ start: s, end: e });
+    }
+  } catch {
+    // Fail soft here: checkWindow reports problems, and the policy loader rejects invalid windows first.
+  }
+  return out;
+}
+
+/** Longest possible occurrence of a compiled window, in ms (all-day windows may be an hour longer across DST). */
+export function maxDuration(c: CompiledWindow): number {
+  if (c.form === 'once') return c.end - c.start;
+  if (c.form === 'rrule' && c.allDay) return c.durationMs + 3 * 3_600_000;
+  return c.durationMs;
+}
+
+/**
+ * The latest occurrence starting in (after, upTo], or undefined. O(1) for cron windows (croner searches
+ * backwards); rrule windows are expanded forward (bounded like {@link expandStarts}).
+ */
+export function lastStartIn(c: CompiledWindow, after: number, upTo: number): Span | undefined {
+  if (!(upTo > after)) return undefined;
+  if (c.form === 'cron') {
+    try {
+      const prev = c.cron.previousRuns(1, new Date(Math.floor(upTo / 1000) * 1000 + 1000))[0];
+      if (!prev) return undefined;
+      const s = prev.getTime();
+      return s > after && s <= upTo ? { start: s, end: s + c.durationMs } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const spans = expandStarts(c, after + 1, upTo);
+  return spans[spans.length - 1];
+}
+
+/**
+ * Whether the window is active at `at` (some occurrence has start <= at < end), as the span from the earliest
+ * active start to the latest active end. Cheap for cron windows, whatever the schedule density.
+ */
+export function activeSpan(c: CompiledWindow, at: number): Span | undefined {
+  const from = at - maxDuration(c);
+  if (c.form === 'cron') {
+    const last = lastStartIn(c, from, at);
+    if (!last || last.end <= at) return undefined;
+    const first = expandStarts(c, from + 1, at, 1)[0] ?? last;
+    return { start: first.start, end: last.end };
+  }
+  const spans = expandStarts(c, from, at).filter((s) => s.start <= at && s.end > at);
+  if (spans.length === 0) return undefined;
+  return { start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)) };
+}

@@ -1,0 +1,280 @@
+/**
+ * Data-driven fixture table (ajv style): one folder per case under `fixtures/cases/<NN-name>/` with
+ * `case.yaml` (description, evaluation time, optional override, expectations) and its inputs:
+ * `proposed.(yaml|json)`, optional `current.(yaml|json)`, `confgate.yaml` (may reference `schema.json`)
+ * and `targets.yaml`.
+ *
+ * Every case runs twice: through the library's public entry (with a determinism check), and through the
+ * built CLI (`dist/cli/bin.js check ... --format json`), asserting the exit code and the same verdict.
+ * The bundled example in `fixtures/example/` runs the same way.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { createGate, loadPolicy, normalizeTargets } from '../src/index.js';
+import type { GateReport, RuleId, Target, Verdict } from '../src/index.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CASES_DIR = join(ROOT, 'fixtures', 'cases');
+const EXAMPLE_DIR = join(ROOT, 'fixtures', 'example');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+
+/** `case.yaml` as written. */
+interface CaseSpec {
+  description: string;
+  at: string;
+  override?: string;
+  expect: {
+    verdict: Verdict;
+    rules: RuleId[];
+    absent: RuleId[];
+    locations?: Array<{ rule: RuleId; line: number }>;
+    /** Total number of changes in the report, when the case pins it. */
+    changes?: number;
+  };
+}
+
+/** One case folder, resolved to file paths. */
+interface FixtureCase {
+  name: string;
+  spec: CaseSpec;
+  proposed: string;
+  current?: string;
+  policy?: string;
+  targets?: string;
+}
+
+function firstExisting(dir: string, base: string): string | undefined {
+  for (const ext of ['yaml', 'yml', 'json']) {
+    const p = join(dir, `${base}.${ext}`);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function readCase(dir: string, name: string): FixtureCase {
+  const spec = parseYaml(readFileSync(join(dir, 'case.yaml'), 'utf8')) as CaseSpec;
+  const proposed = firstExisting(dir, 'proposed');
+  if (!proposed) throw new Error(`${name}: proposed.(yaml|json) is missing`);
+  if (typeof spec.at !== 'string') throw new Error(`${name}: case.yaml needs an ISO \`at\``);
+  spec.expect.rules ??= [];
+  spec.expect.absent ??= [];
+  const c: FixtureCase = { name, spec, proposed };
+  const current = firstExisting(dir, 'current');
+  if (current) c.current = current;
+  const policy = firstExisting(dir, 'confgate');
+  if (policy) c.policy = policy;
+  const targets = firstExisting(dir, 'targets');
+  if (targets) c.targets = targets;
+  return c;
+}
+
+const cases: FixtureCase[] = readdirSync(CASES_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()
+  .map((name) => readCase(join(CASES_DIR, name), name));
+
+function loadTargets(file: string | undefined): Target[] | undefined {
+  if (file === undefined) return undefined;
+  return normalizeTargets(parseYaml(readFileSync(file, 'utf8')), file);
+}
+
+function evaluateCase(c: FixtureCase): GateReport {
+  const gate = createGate(c.policy === undefined ? undefined : loadPolicy(c.policy));
+  const targets = loadTargets(c.targets);
+  return gate.evaluate({
+    proposed: { path: c.proposed },
+    ...(c.current === undefined ? {} : { current: { path: c.current } }),
+    ...(targets === undefined ? {} : { targets }),
+    at: c.spec.at,
+    ...(c.spec.override === undefined ? {} : { override: c.spec.override }),
+  });
+}
+
+/** A readable summary of the findings for assertion messages. */
+function describeFindings(report: GateReport): string {
+  return report.findings
+    .map((f) => `${f.severity} ${f.rule}${f.path ? ` ${f.path}` : ''}${f.location ? ` @${f.location.line}` : ''}: ${f.message}`)
+    .join('\n');
+}
+
+function assertExpectations(c: FixtureCase, report: GateReport): void {
+  const { expect: want } = c.spec;
+  const why = `${c.name}: ${c.spec.description}\nscore ${report.score}, findings:\n${describeFindings(report)}`;
+  const rules = new Set(report.findings.map((f) => f.rule));
+  expect(report.verdict, why).toBe(want.verdict);
+  for (const rule of want.rules) expect(rules.has(rule), `${why}\n-> expected rule ${rule}`).toBe(true);
+  for (const rule of want.absent) expect(rules.has(rule), `${why}\n-> rule ${rule} must be absent`).toBe(false);
+  for (const loc of want.locations ?? []) {
+    const lines = report.findings.filter((f) => f.rule === loc.rule).map((f) => f.location?.line);
+    expect(lines, `${why}\n-> expected a ${loc.rule} finding located at line ${loc.line}`).toContain(loc.line);
+  }
+  if (want.changes !== undefined) expect(report.changes.total, `${why}\n-> changes`).toBe(want.changes);
+  // the verdict is the most severe finding: a block verdict always has a block finding, and an allow has none above info
+  const severities = new Set(report.findings.map((f) => f.severity));
+  if (want.verdict === 'block') expect(severities.has('block'), why).toBe(true);
+  if (want.verdict === 'allow') expect(severities.has('block') || severities.has('warn'), why).toBe(false);
+  expect(report.at).toBe(new Date(c.spec.at).toISOString());
+}
+
+describe('fixture table', () => {
+  it('has enough cases, each with a description and an expectation', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+    for (const c of cases) {
+      expect(c.spec.description.length, c.name).toBeGreaterThan(20);
+      expect(['allow', 'warn', 'block'], c.name).toContain(c.spec.expect.verdict);
+    }
+  });
+
+  it('covers every catalog rule that a fixture can drive', () => {
+    const required = new Set(cases.flatMap((c) => c.spec.expect.rules));
+    const catalog: RuleId[] = [
+      'parse.error', 'parse.duplicate-key', 'input.too-large', 'input.too-deep', 'schema', 'limit.max-bytes',
+      'limit.growth', 'limit.shrink', 'limit.max-items', 'limit.min-items', 'limit.unique', 'check.regex',
+      'check.expiry', 'check.target-mismatch', 'diff.reorder', 'window.freeze', 'window.maintenance',
+      'window.outside-allowed', 'plane.coupled', 'version.not-increasing', 'rollback.lkg-invalid', 'rollout.no-canary',
+    ];
+    expect(catalog.filter((r) => !required.has(r))).toEqual([]);
+  });
+});
+
+describe.each(cases)('case $name (library)', (c) => {
+  // Evaluated once for the assertions and once more (with a fresh gate) for the determinism check.
+  let first: GateReport | undefined;
+  const report = (): GateReport => (first ??= evaluateCase(c));
+
+  it(`gives ${c.spec.expect.verdict} with the expected findings`, () => {
+    assertExpectations(c, report());
+  });
+
+  it('is deterministic: evaluating twice gives byte-identical JSON', () => {
+    expect(JSON.stringify(evaluateCase(c))).toBe(JSON.stringify(report()));
+  });
+
+  if (c.spec.override !== undefined) {
+    it('records the override reason in the report', () => {
+      expect(report().override?.reason).toBe(c.spec.override);
+    });
+  }
+});
+
+/* ------------------------------------------------------------------ CLI */
+
+interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// One CLI process per core at most: the machines are small and shared.
+const cliSlots = pLimit(Math.max(1, Math.min(4, availableParallelism())));
+
+function runCli(args: string[]): Promise<RunResult> {
+  return cliSlots(() => spawnCli(args));
+}
+
+function spawnCli(args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function cliArgs(c: FixtureCase): string[] {
+  const args = ['check', '--proposed', c.proposed];
+  if (c.current) args.push('--current', c.current);
+  if (c.policy) args.push('--policy', c.policy);
+  if (c.targets) args.push('--targets', c.targets);
+  args.push('--at', c.spec.at);
+  if (c.spec.override !== undefined) args.push('--override', c.spec.override);
+  args.push('--format', 'json');
+  return args;
+}
+
+async function checkCli(name: string, args: string[], verdict: Verdict, rules: readonly RuleId[]): Promise<void> {
+  const run = await runCli(args);
+  const why = `${name}: confgate ${args.join(' ')}\nexit ${run.status}\nstderr: ${run.stderr}\nstdout: ${run.stdout.slice(0, 2000)}`;
+  expect(run.status, why).toBe(verdict === 'block' ? 1 : 0);
+  const out = JSON.parse(run.stdout) as { verdict: Verdict; findings: Array<{ rule: RuleId }> };
+  expect(out.verdict, why).toBe(verdict);
+  const seen = new Set(out.findings.map((f) => f.rule));
+  for (const r of rules) expect(seen.has(r), `${why}\n-> expected rule ${r}`).toBe(true);
+}
+
+describe('CLI (built dist/cli/bin.js)', () => {
+  it('is built (npm test runs the build first; otherwise run `npx tsup`)', () => {
+    expect(existsSync(BIN), `${BIN} is missing`).toBe(true);
+  });
+
+  // concurrent: each case is one child process; vitest caps parallelism (maxConcurrency)
+  it.runIf(existsSync(BIN)).concurrent.each(cases)('case $name: exit code and verdict', async (c) => {
+    await checkCli(c.name, cliArgs(c), c.spec.expect.verdict, c.spec.expect.rules);
+  });
+});
+
+/* -------------------------------------------------------------- example */
+
+describe('bundled example (fixtures/example)', () => {
+  const policyFile = join(EXAMPLE_DIR, 'confgate.yaml');
+  const targetsFile = join(EXAMPLE_DIR, 'targets.yaml');
+  const at = '2025-11-18T11:20:00Z';
+  const evaluate = (proposed: string): GateReport =>
+    createGate(loadPolicy(policyFile)).evaluate({
+      proposed: { path: join(EXAMPLE_DIR, proposed) },
+      current: { path: join(EXAMPLE_DIR, 'live.json') },
+      targets: loadTargets(targetsFile) ?? [],
+      at,
+    });
+
+  it('blocks next.json: the feature file doubled through duplicate rows', () => {
+    const report = evaluate('next.json');
+    const rules = new Set(report.findings.map((f) => f.rule));
+    expect(report.verdict, describeFindings(report)).toBe('block');
+    expect(rules.has('limit.unique'), describeFindings(report)).toBe(true);
+    expect(rules.has('limit.growth'), describeFindings(report)).toBe(true);
+    expect(rules.has('limit.max-items')).toBe(false);
+    expect(rules.has('schema'), describeFindings(report)).toBe(false);
+    expect(rules.has('check.expiry'), describeFindings(report)).toBe(false);
+    expect(rules.has('rollback.lkg-invalid'), describeFindings(report)).toBe(false);
+  });
+
+  it('lets next-good.json through: one weight tweaked, version bumped', () => {
+    const report = evaluate('next-good.json');
+    expect(['allow', 'warn'], describeFindings(report)).toContain(report.verdict);
+    expect(report.findings.filter((f) => f.severity === 'block'), describeFindings(report)).toEqual([]);
+    const rules = new Set(report.findings.map((f) => f.rule));
+    for (const r of ['limit.unique', 'limit.growth', 'schema', 'check.regex', 'check.expiry', 'version.not-increasing', 'rollout.no-canary'] as const) {
+      expect(rules.has(r), `${r}\n${describeFindings(report)}`).toBe(false);
+    }
+    // SCL is under maintenance at 11:20Z: the planner keeps its targets out of the waves
+    expect(rules.has('window.maintenance'), describeFindings(report)).toBe(true);
+    expect(report.changes.total).toBeGreaterThanOrEqual(2);
+  });
+
+  it('is deterministic', () => {
+    expect(JSON.stringify(evaluate('next-good.json'))).toBe(JSON.stringify(evaluate('next-good.json')));
+  });
+
+  it.runIf(existsSync(BIN)).concurrent.each([
+    ['next.json', 'block', ['limit.unique', 'limit.growth']],
+    ['next-good.json', undefined, []],
+  ] as const)('CLI check --proposed %s', async (proposed, verdict, rules) => {
+    const args = [
+      'check', '--proposed', join(EXAMPLE_DIR, proposed), '--current', join(EXAMPLE_DIR, 'live.json'),
+      '--policy', policyFile, '--targets', targetsFile, '--at', at, '--format', 'json',
+    ];
+    const expected = verdict ?? evaluate(proposed).verdict;
+    await checkCli(`example ${proposed}`, args, expected, rules);
+  });
+});
