@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { compilePattern, decodePointer, type PathPattern } from './pointer.js';
 import type { ResolvedPolicy } from './policy/types.js';
-import type { ConfigDoc, GateReport, JsonValue } from './types.js';
+import type { Change, ConfigDoc, GateReport, JsonValue } from './types.js';
 
 /**
  * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
- * `-` and `_`: `password`, `passwd`, `secret`, `*secret`, `token`, `*token`, `private_key`, `access_key*`, `api_key`,
- * `credential(s)`.
+ * `-` and `_`: names ending in `password`, `passwd`, `secret`, `token`, `private_key`, `api_key`, `credential(s)`, and
+ * names containing `access_key`.
  */
-export const DEFAULT_SECRET_KEY_PATTERN = /^(?:passwd|password|privatekey|apikey|credentials?|accesskey.*|.*secret|.*token)$/;
+export const DEFAULT_SECRET_KEY_PATTERN = /^(?:.*passw(?:or)?d|.*privatekey|.*apikey|.*credentials?|.*accesskey.*|.*secret|.*token)$/;
 
 /** Short stable fingerprint of a secret value. */
 export function fingerprint(value: JsonValue | undefined): string {
@@ -117,24 +117,42 @@ function maskTree(v: JsonValue | undefined, pointer: string, isSecret: (p: strin
   return out;
 }
 
+/** Masks secrets of one pair of documents in changes, free text and values. */
+export interface Masker {
+  changes(changes: readonly Change[]): Change[];
+  text(s: string): string;
+  value<T extends JsonValue | undefined>(v: T): T;
+}
+
+/** Build a masker for the secrets (policy `secrets` patterns and secret-looking keys) found in the documents. */
+export function createMasker(policy: Pick<ResolvedPolicy, 'secrets'>, docs: Array<ConfigDoc | undefined>): Masker {
+  const isSecret = secretMatcher(policy.secrets);
+  const secrets = collectSecrets(docs, policy.secrets.map((p) => compilePattern(p)));
+  const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, isSecret), secrets) as JsonValue;
+  return {
+    changes: (changes) =>
+      changes.map((c) => {
+        const masked = { ...c };
+        if (c.oldValue !== undefined) masked.oldValue = mask(c.oldValue, c.pointer);
+        if (c.newValue !== undefined) masked.newValue = mask(c.newValue, c.pointer);
+        return masked;
+      }),
+    text: (s) => scrubString(s, secrets),
+    value: <T extends JsonValue | undefined>(v: T) => scrubValue(v, secrets) as T,
+  };
+}
+
 /** Mask secrets in a gate report: changed values at secret paths and any secret text in messages or details. */
 export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
-  const isSecret = secretMatcher(policy.secrets);
-  const secrets = collectSecrets([proposed, current], policy.secrets.map((p) => compilePattern(p)));
-  const changes = report.changes.changes.map((c) => {
-    const masked = { ...c };
-    if (c.oldValue !== undefined) masked.oldValue = scrubValue(maskTree(c.oldValue, c.pointer, isSecret), secrets) as JsonValue;
-    if (c.newValue !== undefined) masked.newValue = scrubValue(maskTree(c.newValue, c.pointer, isSecret), secrets) as JsonValue;
-    return masked;
-  });
+  const m = createMasker(policy, [proposed, current]);
   return {
     ...report,
     findings: report.findings.map((f) => ({
       ...f,
-      message: scrubString(f.message, secrets),
-      ...(f.detail ? { detail: scrubValue(f.detail, secrets) as Record<string, JsonValue> } : {}),
+      message: m.text(f.message),
+      ...(f.detail ? { detail: m.value(f.detail) } : {}),
     })),
-    factors: report.factors.map((x) => ({ ...x, detail: scrubString(x.detail, secrets) })),
-    changes: { ...report.changes, changes },
+    factors: report.factors.map((x) => ({ ...x, detail: m.text(x.detail) })),
+    changes: { ...report.changes, changes: m.changes(report.changes.changes) },
   };
 }

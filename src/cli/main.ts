@@ -21,6 +21,7 @@ import { listWindows } from '../windows/index.js';
 import { formatWindows } from './format-windows.js';
 import { runRolloutCommand } from './rollout.js';
 import { VERSION } from '../version.js';
+import { createMasker } from '../secrets.js';
 
 /** Streams and environment of one CLI run (injected for tests). */
 export interface CliIo {
@@ -174,7 +175,9 @@ function readDoc(io: CliIo, file: string, policy: ResolvedPolicy, display = file
 }
 
 function policyOf(io: CliIo, file: string | undefined): ResolvedPolicy {
-  return file === undefined ? defaultPolicy() : loadPolicy({ path: resolveFile(io, file) });
+  if (file === undefined) return defaultPolicy();
+  // Report the policy file as the user named it; relative paths inside it still resolve against its folder.
+  return { ...loadPolicy({ path: resolveFile(io, file) }), file };
 }
 
 /** Targets file: `targets: [{ id, labels }]`, YAML or JSON. Any problem is exit 2 with its location. */
@@ -246,7 +249,8 @@ function diff(args: readonly string[], io: CliIo): number {
       throw new UsageError(`cannot diff ${doc.file}: ${loc}: ${bad?.rule ?? 'parse.error'} ${bad?.message ?? 'could not be loaded'}`);
     }
   }
-  const changes = summarizeChanges(diffConfigs(docs[0]!.value, docs[1]!.value, { keys: policy.keys, ordered: policy.ordered }));
+  const raw = summarizeChanges(diffConfigs(docs[0]!.value, docs[1]!.value, { keys: policy.keys, ordered: policy.ordered }));
+  const changes = { ...raw, changes: createMasker(policy, docs).changes(raw.changes) };
   io.stdout(formatChanges(changes, format, { color: io.isTTY && !io.env['NO_COLOR'] }));
   return 0;
 }

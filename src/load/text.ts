@@ -76,9 +76,11 @@ export class LineIndex {
     const t = this.text;
     const starts = [0];
     let i = 0;
+    let nl = t.indexOf('\n');
+    let cr = t.indexOf('\r');
     for (;;) {
-      const nl = t.indexOf('\n', i);
-      const cr = t.indexOf('\r', i);
+      if (nl !== -1 && nl < i) nl = t.indexOf('\n', i);
+      if (cr !== -1 && cr < i) cr = t.indexOf('\r', i);
       if (nl === -1 && cr === -1) break;
       if (cr !== -1 && (nl === -1 || cr < nl)) {
         i = t.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
