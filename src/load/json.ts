@@ -21,6 +21,8 @@ const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const COLON = 58;
 const COMMA = 44;
+/** Above this many `{`/`[` characters, the exact depth pre-scan runs before `JSON.parse`. */
+const PRESCAN_BRACKETS = 1_000_000;
 
 /** Outcome of the JSON path. */
 export interface JsonOutcome {
@@ -84,51 +86,122 @@ export function prescanJson(text: string, maxDepth: number): { keys: number; too
   return { keys, tooDeepAt: -1 };
 }
 
+/**
+ * An upper bound of the number of keys in valid JSON, cheap to compute: every `:` whose previous non-blank
+ * character is an unescaped `"` that closes a string preceded by `{` or `,`. Every key colon is counted;
+ * a colon inside a string can only be counted in odd texts such as `[",", ":"]` (harmless: the exact scan
+ * then runs and finds nothing).
+ */
+export function countKeyColons(text: string): number {
+  let count = 0;
+  let i = text.indexOf(':');
+  while (i !== -1) {
+    let j = i - 1;
+    let c = text.charCodeAt(j);
+    while (isWs(c)) c = text.charCodeAt(--j);
+    if (c === QUOTE && !isEscaped(text, j)) {
+      // find the opening quote of this string
+      let q = text.lastIndexOf('"', j - 1);
+      while (q > 0 && isEscaped(text, q)) q = text.lastIndexOf('"', q - 1);
+      if (q >= 0) {
+        let k = q - 1;
+        let d = text.charCodeAt(k);
+        while (isWs(d)) d = text.charCodeAt(--k);
+        if (d === OPEN_BRACE || d === COMMA) count++;
+      }
+    }
+    i = text.indexOf(':', i + 1);
+  }
+  return count;
+}
+
+function isEscaped(text: string, quoteAt: number): boolean {
+  let bs = 0;
+  let k = quoteAt - 1;
+  while (text.charCodeAt(k) === BACKSLASH) {
+    bs++;
+    k--;
+  }
+  return (bs & 1) === 1;
+}
+
+/** Number of `{` and `[` characters in the text (strings included): an upper bound of the depth. */
+function countOpenBrackets(text: string, stopAbove: number): number {
+  let n = 0;
+  for (let i = text.indexOf('{'); i !== -1 && n <= stopAbove; i = text.indexOf('{', i + 1)) n++;
+  for (let i = text.indexOf('['); i !== -1 && n <= stopAbove; i = text.indexOf('[', i + 1)) n++;
+  return n;
+}
+
 /** Counts over a parsed value, found by one iterative walk. */
 interface WalkCounts {
   keys: number;
   nodes: number;
+  depth: number;
   /** Some number has a magnitude of at least 2^53 (candidate for precision loss). */
   bigNumbers: boolean;
 }
 
 const BIG = 9007199254740992;
 
-function walkCounts(root: unknown): WalkCounts {
+function prototypeIsClean(): boolean {
+  for (const _ in {}) return false;
+  return true;
+}
+
+/** One iterative walk: keys, nodes, deepest nesting, large numbers. Stops descending past `maxDepth`. */
+function walkCounts(root: unknown, maxDepth: number): WalkCounts {
+  const useForIn = prototypeIsClean();
   let keys = 0;
-  let nodes = 0;
+  let nodes = 1;
+  let depth = 0;
   let bigNumbers = false;
-  const stack: unknown[] = [root];
+  if (typeof root === 'number') bigNumbers = root >= BIG || root <= -BIG;
+  if (typeof root !== 'object' || root === null) return { keys, nodes, depth, bigNumbers };
+  const stack: object[] = [root];
+  const depths: number[] = [1];
   while (stack.length > 0) {
-    const v = stack.pop();
-    nodes++;
-    if (typeof v === 'number') {
-      if (v >= BIG || v <= -BIG) bigNumbers = true;
-    } else if (typeof v === 'object' && v !== null) {
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          const x: unknown = v[i];
-          if (typeof x === 'object' && x !== null) stack.push(x);
-          else {
-            nodes++;
-            if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-          }
-        }
-      } else {
-        const o = v as Record<string, unknown>;
+    const v = stack.pop()!;
+    const d = depths.pop()!;
+    if (d > depth) {
+      depth = d;
+      if (d > maxDepth) break;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        nodes++;
+        if (typeof x === 'object' && x !== null) {
+          stack.push(x);
+          depths.push(d + 1);
+        } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
+      }
+    } else {
+      const o = v as Record<string, unknown>;
+      if (useForIn) {
         for (const k in o) {
           keys++;
+          nodes++;
           const x = o[k];
-          if (typeof x === 'object' && x !== null) stack.push(x);
-          else {
-            nodes++;
-            if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-          }
+          if (typeof x === 'object' && x !== null) {
+            stack.push(x);
+            depths.push(d + 1);
+          } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
+        }
+      } else {
+        for (const k of Object.keys(o)) {
+          keys++;
+          nodes++;
+          const x = o[k];
+          if (typeof x === 'object' && x !== null) {
+            stack.push(x);
+            depths.push(d + 1);
+          } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
         }
       }
     }
   }
-  return { keys, nodes, bigNumbers };
+  return { keys, nodes, depth, bigNumbers };
 }
 
 /** A duplicate key found by the strict scan. */
@@ -427,9 +500,8 @@ export class JsonLocator {
 export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth: number; maxNodes: number }): JsonOutcome {
   const findings: Finding[] = [];
   const none = (): undefined => undefined;
-  const pre = prescanJson(text, limits.maxDepth);
-  if (pre.tooDeepAt !== -1) {
-    const loc = lines.locate(pre.tooDeepAt);
+  const tooDeep = (offset: number): JsonOutcome => {
+    const loc = lines.locate(offset);
     findings.push(
       makeFinding(
         'input.too-deep',
@@ -441,7 +513,15 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
       ),
     );
     return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
-  }
+  };
+  // JSON.parse is iterative in V8 but slows down badly past a million levels: with that many brackets,
+  // check the depth on the text first. Otherwise the walk after parsing measures it.
+  let keyBound: number;
+  if (countOpenBrackets(text, PRESCAN_BRACKETS) > PRESCAN_BRACKETS) {
+    const pre = prescanJson(text, limits.maxDepth);
+    if (pre.tooDeepAt !== -1) return tooDeep(pre.tooDeepAt);
+    keyBound = pre.keys;
+  } else keyBound = countKeyColons(text);
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
@@ -458,7 +538,8 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     findings.push(makeFinding('parse.error', 'block', `Invalid JSON at ${where(loc)}: ${e.message}.`, loc));
     return { value: undefined, findings, failed: true, syntaxError: true, locate: none };
   }
-  const counts = walkCounts(value);
+  const counts = walkCounts(value, limits.maxDepth);
+  if (counts.depth > limits.maxDepth) return tooDeep(prescanJson(text, limits.maxDepth).tooDeepAt);
   if (counts.nodes > limits.maxNodes) {
     const loc = lines.locate(0);
     findings.push(
@@ -469,7 +550,7 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     );
     return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
   }
-  const hasDuplicates = counts.keys !== pre.keys;
+  const hasDuplicates = counts.keys < keyBound;
   if (hasDuplicates || counts.bigNumbers) {
     const strict = strictScanJson(text, { duplicates: hasDuplicates, numbers: counts.bigNumbers });
     // Findings in document order.

@@ -1,5 +1,5 @@
 /** Errors met during a rollout, kept as data in the result (never thrown out of `runRollout`). */
-import type { RolloutErrorPhase, SerializedError } from './types.js';
+import type { RolloutErrorPhase, RolloutResult, SerializedError, SerializedResult } from './types.js';
 
 /** One error of a rollout: which phase, which target, and the original error as `cause`. */
 export class RolloutError extends Error {
@@ -42,4 +42,23 @@ export function describeError(err: unknown): string {
   } catch {
     return String(err);
   }
+}
+
+/**
+ * The JSON form of a result (the form stored in the journal's `rollout.finished` record): `errors` as
+ * {@link SerializedError}s, no `error` (it repeats `errors`). Safe to `JSON.stringify`.
+ */
+export function serializeResult(result: RolloutResult): SerializedResult {
+  const out: SerializedResult = {
+    status: result.status,
+    id: result.id,
+    targets: result.targets,
+    stages: result.stages,
+    errors: result.errors.map((e) =>
+      e instanceof RolloutError ? e.toJSON() : { message: describeError(e), phase: ((e as { phase?: RolloutErrorPhase } | null)?.phase ?? 'apply') },
+    ),
+  };
+  if (result.reason !== undefined) out.reason = result.reason;
+  if (result.resumed) out.resumed = true;
+  return out;
 }

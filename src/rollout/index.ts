@@ -4,7 +4,7 @@ export type { PlanOptions } from './plan.js';
 export { runRollout, resumeRollout } from './run.js';
 export type { RunOptions, ResumeOptions } from './run.js';
 export { FileJournal, MemoryJournal } from './journal.js';
-export { RolloutError } from './errors.js';
+export { RolloutError, serializeResult } from './errors.js';
 export { mannWhitneyU } from './stats.js';
 export type { MannWhitneyResult } from './stats.js';
 export { commandHook, httpHook, HookError } from './hooks.js';

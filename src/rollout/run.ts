@@ -569,7 +569,13 @@ async function forward(engine: Engine, options: RunOptions, s: Resolved, signal:
         signal.throwIfAborted();
         const batch = wave.targets.slice(b, b + batchSize);
         for (const t of batch) engine.set(t.id, { status: 'applying', stage: wave.index });
-        await engine.write(); // durable BEFORE the hooks run
+        try {
+          await engine.write(); // durable BEFORE the hooks run
+        } catch (err) {
+          // not durable, so never acted on: these targets are not changed (they end `skipped`, not `applying`)
+          for (const t of batch) engine.states.set(t.id, { status: 'pending' });
+          throw err;
+        }
         await Promise.all(
           batch.map((t) =>
             limit(async () => {

@@ -1,0 +1,10 @@
+import { createGate, parseConfig, resolvePolicy } from '../dist/index.js';
+import { generate, gatePolicy } from './lib.mjs';
+const n = 100000;
+const { currentText, proposedText } = generate(n);
+const policy = resolvePolicy(gatePolicy(n * 2));
+const gate = createGate(policy);
+const limits = policy.limits.input;
+const p = parseConfig(proposedText, { limits }); const c = parseConfig(currentText, { limits });
+const at = new Date('2025-01-01T00:00:00Z');
+for (let i = 0; i < 15; i++) gate.evaluate({ proposed: p, current: c, at });
