@@ -61,6 +61,7 @@ export {
   planRollout,
   resumeRollout,
   runRollout,
+  serializeResult,
 } from './rollout/index.js';
 export type {
   ActionHook,

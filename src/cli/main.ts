@@ -19,7 +19,7 @@ import { normalizeTargets } from '../targets.js';
 import type { ConfigDoc, Target } from '../types.js';
 import { listWindows } from '../windows/index.js';
 import { formatWindows } from './format-windows.js';
-import { runRolloutCommand } from './rollout.js';
+import { ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
 import { VERSION } from '../version.js';
 import { createMasker } from '../secrets.js';
 
@@ -55,12 +55,17 @@ Usage:
   confgate windows --policy FILE [--at ISO-8601] [--days N] [--format text|json]
   confgate rollout --proposed FILE --current FILE --targets FILE --apply HOOK --rollback HOOK
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE] [--resume]
-                   [--concurrency N] [--at ISO-8601] [--override "reason"] [--format text|json]
+                   [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
+                   [--at ISO-8601] [--override "reason"] [--format text|json]
+  confgate rollout --resume --rollback HOOK [--journal FILE] [--format text|json]
   confgate --version | --help
 
 A HOOK is a command (run without a shell; the target is passed in CONFGATE_TARGET_ID,
 CONFGATE_TARGET_LABELS, CONFGATE_STAGE and CONFGATE_CONFIG_FILE) or an http(s):// URL
-(POST; a 2xx answer advances, anything else or a timeout fails).
+(POST; a 2xx answer advances, anything else or a timeout fails; the value of
+CONFGATE_HOOK_AUTHORIZATION, if set, is sent as the Authorization header). Hooks may be
+retried on a later run or --resume: apply and rollback must be idempotent. The journal
+(default ./confgate-rollout.journal) records every step; after a crash, --resume rolls back.
 
 Exit codes: 0 allow or warn, 1 block (or rollout not completed), 2 usage error or unreadable input.
 `;
@@ -303,13 +308,7 @@ function windows(args: readonly string[], io: CliIo): number {
 async function rollout(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
     ...CHECK_OPTIONS,
-    apply: { type: 'string' },
-    health: { type: 'string' },
-    rollback: { type: 'string' },
-    approval: { type: 'string' },
-    journal: { type: 'string' },
-    resume: { type: 'boolean' },
-    concurrency: { type: 'string' },
+    ...ROLLOUT_OPTIONS,
   });
   return runRolloutCommand(values, io, { requireStr, str, formatOf, atOf, policyOf, readDoc, readTargets, resolveFile });
 }

@@ -1,8 +1,15 @@
 /**
  * `confgate rollout`: gate the push, plan it, and run it with hooks given as commands or HTTP endpoints.
- * Progress goes to stderr (one plain line per event in CI; the same lines on a TTY), the result to stdout.
+ *
+ * - Hooks: an `http(s)://` URL (POST, Flagger webhook semantics: a 2xx advances, anything else or a timeout fails) or a
+ *   command split on whitespace into a file and fixed arguments, run WITHOUT a shell. Target data reaches a command only
+ *   through environment variables (`CONFGATE_TARGET_ID`...), never through the command string.
+ * - Progress goes to stderr: a live status line per stage on a TTY, one plain line per event otherwise (CI logs).
+ *   The result goes to stdout (text summary, or `--format json`: the RolloutResult with errors serialised).
+ * - Exit codes: 0 completed; 1 blocked by the gate, rolled back, aborted or failed; 2 usage or unreadable input.
  */
 import path from 'node:path';
+import { ConfgateError } from '../errors.js';
 import { createGate } from '../gate.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatReport } from '../report/index.js';
@@ -11,16 +18,22 @@ import {
   httpHook,
   resumeRollout,
   runRollout,
+  serializeResult,
+  type AdapterHook,
+  type ApprovalHook,
   type RolloutEvent,
   type RolloutResult,
+  type RunOptions,
 } from '../rollout/index.js';
 import type { ConfigDoc, Target } from '../types.js';
+import { tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
-interface Helpers {
+/** Helpers of `main.ts` (argument access and file loading), passed in to keep one implementation. */
+export interface Helpers {
   requireStr(values: Values, key: string): string;
   str(values: Values, key: string): string | undefined;
   formatOf<T extends string>(values: Values, allowed: readonly T[]): T;
@@ -31,37 +44,220 @@ interface Helpers {
   resolveFile(io: CliIo, file: string): string;
 }
 
+/** Options of `confgate rollout` (for `parseArgs`; `main.ts` adds the options it shares with `check`). */
+export const ROLLOUT_OPTIONS = {
+  apply: { type: 'string' },
+  health: { type: 'string' },
+  rollback: { type: 'string' },
+  approval: { type: 'string' },
+  journal: { type: 'string' },
+  resume: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'hook-timeout': { type: 'string' },
+  'health-interval': { type: 'string' },
+} as const;
+
 /** Default journal file, in the working directory. */
 export const DEFAULT_JOURNAL = 'confgate-rollout.journal';
 
-/** A hook given on the command line: an http(s) URL or a command run without a shell. */
-export function hookFrom(spec: string, io: CliIo) {
-  if (/^https?:\/\//i.test(spec)) return httpHook(spec);
+/** Environment variable whose value is sent as the `Authorization` header of every HTTP hook (never echoed). */
+export const AUTH_ENV = 'CONFGATE_HOOK_AUTHORIZATION';
+
+/** Settings of {@link hookFrom}. */
+export interface HookSpecOptions {
+  /** Timeout of one call of the hook. @default the adapter's (command 5m, HTTP 30s) */
+  timeout?: number;
+  /** Extra environment for commands. @default {} */
+  env?: Record<string, string>;
+  /** Headers for HTTP hooks. @default {} */
+  headers?: Record<string, string>;
+}
+
+/** A hook given on the command line: an http(s) URL, or a command (file and fixed arguments) run without a shell. */
+export function hookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): AdapterHook {
+  const timeout = opts.timeout === undefined ? {} : { timeout: opts.timeout };
+  if (/^https?:\/\//i.test(spec.trim())) return httpHook(spec.trim(), { ...timeout, ...(opts.headers ? { headers: opts.headers } : {}) });
   // Split on whitespace: the command and its fixed arguments. Target data never enters this string;
   // it is passed in environment variables.
   const [file, ...args] = spec.trim().split(/\s+/);
   if (!file) throw new UsageError('a hook must be a command or an http(s):// URL');
-  return commandHook(file, args, { cwd: io.cwd });
+  return commandHook(file, args, { cwd: io.cwd, ...timeout, ...(opts.env ? { env: opts.env } : {}) });
 }
 
-function progressLine(e: RolloutEvent): string | undefined {
-  const r = e as unknown as Record<string, unknown>;
-  const target = r['target'] && typeof r['target'] === 'object' ? (r['target'] as { id?: string }).id : (r['targetId'] as string | undefined);
-  const stage = r['stage'] && typeof r['stage'] === 'object' ? (r['stage'] as { name?: string }).name : (r['stage'] as string | undefined);
-  const bits = [e.type, stage ? `stage=${stage}` : '', target ? `target=${target}` : ''];
-  if (typeof r['healthy'] === 'boolean') bits.push(r['healthy'] ? 'healthy' : 'UNHEALTHY');
-  if (typeof r['status'] === 'string') bits.push(`status=${r['status']}`);
-  if (typeof r['reason'] === 'string') bits.push(`reason=${JSON.stringify(r['reason'])}`);
-  if (r['error'] instanceof Error) bits.push(`error=${JSON.stringify((r['error'] as Error).message)}`);
-  else if (typeof r['error'] === 'string') bits.push(`error=${JSON.stringify(r['error'])}`);
-  return `confgate: ${bits.filter(Boolean).join(' ')}\n`;
+function durationOption(h: Helpers, values: Values, key: string): number | undefined {
+  const raw = h.str(values, key);
+  if (raw === undefined) return undefined;
+  const ms = tryParseDuration(raw);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--${key} must be a duration like 30s or 500ms, got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
-/** Summarise a rollout result for people. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Ids and messages on one terminal line: control characters (a target id is user data) are escaped. */
+function shown(s: string): string {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s;
+}
+
+/**
+ * Renders rollout events on stderr. Not a TTY: one plain line per event (without `target.applying` and healthy
+ * health results, which would flood CI logs; `stage.baked` counts them). TTY: a compact status line per stage
+ * (`[canary] 3/4 applied, 0 failed`) rewritten in place, a final line when the stage ends, and failures printed above it.
+ */
+export class RolloutProgress {
+  readonly #io: CliIo;
+  readonly #tty: boolean;
+  readonly #names = new Map<number, string>();
+  #live: { label: string; total: number; done: number; failed: number; verb: string; rounds: number; unhealthy: number } | undefined;
+  #open = false;
+  #last = 0;
+
+  constructor(io: CliIo, tty: boolean) {
+    this.#io = io;
+    this.#tty = tty;
+  }
+
+  #stage(index: number, name?: string): string {
+    if (name !== undefined) this.#names.set(index, name);
+    return `[${shown(this.#names.get(index) ?? `stage ${index}`)}]`;
+  }
+
+  /** A full line: above the live status line on a TTY. */
+  #line(text: string): void {
+    if (this.#tty) {
+      this.#io.stderr(`${this.#open ? '\r\x1b[K' : ''}${text}\n`);
+      this.#open = false;
+      this.#render(true);
+    } else this.#io.stderr(`confgate: ${text}\n`);
+  }
+
+  #status(): string {
+    const l = this.#live!;
+    let s = `${l.label} ${l.done}/${l.total} ${l.verb}, ${l.failed} failed`;
+    if (l.rounds > 0) s += `, health round ${l.rounds}: ${l.unhealthy} unhealthy`;
+    return s;
+  }
+
+  #render(force = false): void {
+    if (!this.#tty || !this.#live) return;
+    const now = Date.now();
+    if (!force && this.#open && now - this.#last < 100) return;
+    this.#last = now;
+    this.#io.stderr(`\r${this.#status()}\x1b[K`);
+    this.#open = true;
+  }
+
+  /** End the live line with `suffix` and a newline. */
+  #finish(suffix: string): void {
+    if (!this.#live) return;
+    this.#io.stderr(`\r${this.#status()}${suffix}\x1b[K\n`);
+    this.#live = undefined;
+    this.#open = false;
+  }
+
+  /** Render one event. */
+  event(e: RolloutEvent): void {
+    const tty = this.#tty;
+    switch (e.type) {
+      case 'rollout.started':
+        this.#line(`rollout ${e.id} started: ${plural(e.targets, 'target')} in ${plural(e.waves, 'stage')}`);
+        return;
+      case 'stage.started': {
+        const label = this.#stage(e.stage, e.name);
+        if (tty) {
+          this.#finish('');
+          this.#live = { label, total: e.targets, done: 0, failed: 0, verb: 'applied', rounds: 0, unhealthy: 0 };
+          this.#render(true);
+        } else this.#line(`${label} started: ${plural(e.targets, 'target')}`);
+        return;
+      }
+      case 'target.applying':
+        return;
+      case 'target.applied':
+        if (tty && this.#live) {
+          this.#live.done++;
+          this.#render();
+        } else if (!tty) this.#line(`${this.#stage(e.stage)} applied ${shown(e.targetId)}`);
+        return;
+      case 'target.apply-failed':
+        if (this.#live) this.#live.failed++;
+        this.#line(`${this.#stage(e.stage)} apply FAILED on ${shown(e.targetId)}: ${shown(e.error)}`);
+        return;
+      case 'health.result':
+        if (tty && this.#live && !e.baseline) {
+          if (e.round !== this.#live.rounds) {
+            this.#live.rounds = e.round;
+            this.#live.unhealthy = 0;
+          }
+          if (!e.healthy) this.#live.unhealthy++;
+        }
+        if (!e.healthy) {
+          this.#line(`${this.#stage(e.stage)} ${e.baseline ? 'baseline ' : ''}UNHEALTHY ${shown(e.targetId)} (round ${e.round})${e.error ? `: ${shown(e.error)}` : ''}`);
+        } else this.#render();
+        return;
+      case 'stage.baked':
+        if (!tty) this.#line(`${this.#stage(e.stage, e.name)} baked: ${plural(e.rounds, 'health round')}, ${plural(e.failures, 'failed check')}`);
+        return;
+      case 'stage.passed':
+        if (tty && this.#live) this.#finish(': passed');
+        else this.#line(`${this.#stage(e.stage, e.name)} passed`);
+        return;
+      case 'stage.failed':
+        if (tty && this.#live) this.#finish(`: FAILED (${shown(e.reason)})`);
+        else this.#line(`${this.#stage(e.stage, e.name)} FAILED: ${shown(e.reason)}`);
+        return;
+      case 'approval':
+        this.#line(`${this.#stage(e.stage, e.name)} approval ${e.approved ? 'granted' : 'DENIED'}${e.error ? ` (${shown(e.error)})` : ''}`);
+        return;
+      case 'rollback.started':
+        if (tty) {
+          this.#finish('');
+          this.#line(`rolling back ${plural(e.targets, 'target')}: ${shown(e.reason)}`);
+          this.#live = { label: '[rollback]', total: e.targets, done: 0, failed: 0, verb: 'rolled back', rounds: 0, unhealthy: 0 };
+          this.#render(true);
+        } else this.#line(`rolling back ${plural(e.targets, 'target')}: ${shown(e.reason)}`);
+        return;
+      case 'target.rolled-back':
+        if (tty && this.#live) {
+          this.#live.done++;
+          if (this.#live.done + this.#live.failed >= this.#live.total) this.#finish('');
+          else this.#render();
+        } else if (!tty) this.#line(`rolled back ${shown(e.targetId)}`);
+        return;
+      case 'target.rollback-failed':
+        if (this.#live) this.#live.failed++;
+        this.#line(`rollback FAILED on ${shown(e.targetId)}: ${shown(e.error)}`);
+        if (tty && this.#live && this.#live.done + this.#live.failed >= this.#live.total) this.#finish('');
+        return;
+      case 'warning':
+        this.#line(`warning: ${shown(e.message)}`);
+        return;
+      case 'rollout.finished':
+        this.#finish('');
+        this.#line(`rollout ${e.id} ${e.status.toUpperCase()}${e.reason ? `: ${shown(e.reason)}` : ''}`);
+        return;
+    }
+  }
+
+  /** Close a live line left open (an exception before `rollout.finished`). */
+  close(): void {
+    if (this.#tty && this.#open) this.#io.stderr('\n');
+    this.#open = false;
+    this.#live = undefined;
+  }
+}
+
+/** Summarise a rollout result for people: status, stages, targets not in their expected state, errors. */
 export function formatRolloutResult(result: RolloutResult): string {
+  const lines = [`Rollout ${result.id}: ${result.status.toUpperCase()}${result.resumed ? ' (resumed)' : ''}${result.reason ? `: ${result.reason}` : ''}`];
+  for (const s of result.stages) {
+    const health = s.healthRounds > 0 ? `, ${s.healthRounds} health rounds, ${s.healthFailures} failed checks` : '';
+    lines.push(`  stage ${s.index} ${s.name}: ${s.status} (${s.applied}/${s.targets} applied, ${s.applyFailures} apply failures${health})${s.reason && s.status !== 'passed' ? `: ${s.reason}` : ''}`);
+  }
   const counts = new Map<string, number>();
   for (const state of Object.values(result.targets)) counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
-  const lines = [`Rollout ${result.id}: ${result.status.toUpperCase()}${result.reason ? ` (${result.reason})` : ''}`];
   lines.push(
     '  targets: ' +
       [...counts.entries()]
@@ -69,63 +265,100 @@ export function formatRolloutResult(result: RolloutResult): string {
         .map(([s, n]) => `${n} ${s}`)
         .join(', '),
   );
-  for (const err of result.errors) lines.push(`  error: ${err instanceof Error ? err.message : String(err)}`);
+  const notable = Object.entries(result.targets).filter(([, s]) => s.status === 'rollback-failed' || s.status === 'failed');
+  for (const [id, s] of notable.slice(0, 20)) lines.push(`  ${s.status}: ${shown(id)}${'error' in s ? `: ${shown(s.error ?? '')}` : ''}`);
+  if (notable.length > 20) lines.push(`  ... and ${notable.length - 20} more`);
+  for (const err of serializeResult(result).errors) lines.push(`  error (${err.phase}): ${shown(err.message)}`);
   return lines.join('\n') + '\n';
+}
+
+function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** Run `confgate rollout`. Exit 0 when completed, 1 when blocked, rolled back, aborted or failed, 2 for usage. */
 export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): Promise<number> {
   const format = h.formatOf(values, ['text', 'json'] as const);
+  const resume = values['resume'] === true;
   const journal = h.resolveFile(io, h.str(values, 'journal') ?? DEFAULT_JOURNAL);
-  const apply = hookFrom(h.requireStr(values, 'apply'), io);
-  const rollback = hookFrom(h.requireStr(values, 'rollback'), io);
-  const healthSpec = h.str(values, 'health');
-  const health = healthSpec ? hookFrom(healthSpec, io) : undefined;
-  const approvalSpec = h.str(values, 'approval');
-  const approvalHook = approvalSpec ? hookFrom(approvalSpec, io) : undefined;
+  const hookTimeout = durationOption(h, values, 'hook-timeout');
+  const healthInterval = durationOption(h, values, 'health-interval');
   const concurrencyRaw = h.str(values, 'concurrency');
   const concurrency = concurrencyRaw === undefined ? undefined : Number(concurrencyRaw);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+  if (concurrency !== undefined && (!/^\d+$/.test(concurrencyRaw!) || !Number.isSafeInteger(concurrency) || concurrency < 1)) {
     throw new UsageError(`--concurrency must be a whole number >= 1, got ${JSON.stringify(concurrencyRaw)}`);
   }
+  const override = h.str(values, 'override');
+  if (override !== undefined && override.trim() === '') throw new UsageError('--override needs a reason');
 
+  const env = definedEnv(io.env);
+  const auth = env[AUTH_ENV];
+  const headers = auth ? { authorization: auth } : undefined;
+  const hookOpts = (timeout?: number): HookSpecOptions => ({
+    env,
+    ...(headers ? { headers } : {}),
+    ...(timeout === undefined ? {} : { timeout }),
+  });
+  const rollback = hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout));
+  const timeouts = hookTimeout === undefined ? {} : { applyTimeout: hookTimeout, rollbackTimeout: hookTimeout };
+
+  const progress = new RolloutProgress(io, Boolean(io.isErrTTY));
+  const onEvent = (e: RolloutEvent): void => progress.event(e);
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
+  const onSignal = (): void => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const onEvent = (e: RolloutEvent) => {
-    const line = progressLine(e);
-    if (line) io.stderr(line);
-  };
   try {
     let result: RolloutResult;
-    if (values['resume'] === true) {
-      result = await resumeRollout(journal, { rollback, onEvent });
+    if (resume) {
+      result = await resumeRollout(journal, {
+        rollback,
+        onEvent,
+        ...(concurrency ? { rollbackConcurrency: concurrency } : {}),
+        ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
+      });
     } else {
+      const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
       const policy = h.policyOf(io, h.str(values, 'policy'));
+      const hc = policy.rollout.health;
+      const healthSpec = h.str(values, 'health');
+      // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
+      const health = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
+      const approvalSpec = h.str(values, 'approval');
+      const approvalHook = approvalSpec ? hookFrom(approvalSpec, io, hookOpts()) : undefined;
       const targets = h.readTargets(io, h.requireStr(values, 'targets'));
       const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
       const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
-      const override = h.str(values, 'override');
-      const report = createGate(policy).evaluate({
-        proposed,
-        current,
-        targets,
-        at: h.atOf(values, io),
-        ...(override ? { override } : {}),
-      });
+      const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}) });
       io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
       if (report.verdict === 'block') {
-        io.stderr('confgate: the gate blocked this push; nothing was changed\n');
-        if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, findings: report.findings }, null, 2) + '\n');
+        io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
+        if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
         return 1;
       }
       if (current.value === undefined || current.failed) {
         throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
       }
       if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
-      const hc = policy.rollout.health;
-      result = await runRollout({
+      // The approval hook is asked with the stage as its "target" (CONFGATE_TARGET_ID=stage:<name>); a failure
+      // (non-zero exit, non-2xx, timeout) denies, and its message is kept in the result.
+      const approval: ApprovalHook | undefined = approvalHook
+        ? async (stage, ctx) => {
+            await approvalHook({ id: `stage:${stage.name}`, labels: { stage: stage.name } }, {
+              config: proposed.value,
+              lkg: current.value,
+              changes: report.changes.changes,
+              stage,
+              attempt: 1,
+              signal: ctx.signal,
+              rolloutId: ctx.rolloutId,
+            });
+            return true;
+          }
+        : undefined;
+      const options: RunOptions = {
         plan: report.plan,
         proposed: proposed.value,
         lkg: current.value,
@@ -133,43 +366,37 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         apply,
         rollback,
         ...(health ? { health } : {}),
-        ...(approvalHook
-          ? {
-              approval: async (stage, ctx) => {
-                try {
-                  await approvalHook({ id: `stage:${stage.name}`, labels: {} }, {
-                    config: proposed.value,
-                    lkg: current.value,
-                    changes: report.changes.changes,
-                    stage,
-                    attempt: 1,
-                    signal: ctx.signal,
-                    rolloutId: ctx.rolloutId,
-                  });
-                  return true;
-                } catch {
-                  return false;
-                }
-              },
-            }
-          : {}),
-        healthOptions: { interval: hc.intervalMs, timeout: hc.timeoutMs, failureLimit: hc.failureLimit, successes: hc.successes },
+        ...(approval ? { approval } : {}),
+        healthOptions: { interval: healthInterval ?? hc.intervalMs, timeout: hc.timeoutMs, failureLimit: hc.failureLimit, successes: hc.successes },
         ...(concurrency ? { concurrency } : {}),
+        ...timeouts,
         journal,
         signal: controller.signal,
         onEvent,
-      });
+      };
+      try {
+        result = await runRollout(options);
+      } catch (err) {
+        if (err instanceof ConfgateError && err.code === 'E_JOURNAL' && /unfinished rollout/.test(err.message)) {
+          throw new ConfgateError(
+            'E_JOURNAL',
+            `${path.relative(io.cwd, journal) || journal} holds an unfinished rollout (the process stopped): roll it back with \`confgate rollout --resume --rollback HOOK\` before starting another`,
+            { cause: err },
+          );
+        }
+        throw err;
+      }
     }
-    io.stdout(format === 'json' ? JSON.stringify(result, errorReplacer, 2) + '\n' : formatRolloutResult(result));
+    progress.close();
+    io.stdout(format === 'json' ? JSON.stringify(serializeResult(result), null, 2) + '\n' : formatRolloutResult(result));
+    if (result.status === 'completed' && result.errors.some((e) => (e as { phase?: string }).phase === 'journal')) {
+      io.stderr('confgate: warning: the rollout completed but its end could not be journaled; do not --resume this journal (it would roll back)\n');
+    }
     io.stderr(`confgate: journal at ${path.relative(io.cwd, journal) || journal}\n`);
     return result.status === 'completed' ? 0 : 1;
   } finally {
+    progress.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  return value;
 }

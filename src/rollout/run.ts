@@ -833,6 +833,17 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
     await engine.write([{ type: 'resume.started', ts: new Date().toISOString() }]).catch((err: unknown) => {
       throw new ConfgateError('E_JOURNAL', `cannot write journal: ${describeError(err)}`, { cause: err });
     });
+    // A rollout that promoted its config (every stage baked) and only failed to journal its end is complete:
+    // rolling it back now would undo a good push.
+    const tail = records.slice(start + 1);
+    const promoted = tail.some((r) => r.type === 'promoted');
+    const rollbackBegan = tail.some((r) => r.type === 'target' && (r.state.status === 'rolling-back' || r.state.status === 'rolled-back'));
+    if (promoted && !rollbackBegan) {
+      for (const [tid, st] of engine.states) {
+        if (st.status === 'pending') engine.states.set(tid, { status: 'skipped', reason: 'not in any wave' });
+      }
+      return await engine.finish(engine.result('completed', 'resumed: the rollout had completed and promoted its config before it stopped', true));
+    }
     const reason = 'resumed an interrupted rollout: every changed target is rolled back';
     await engine.rollbackTargets(engine.changedNewestFirst(), reason);
     for (const [tid, st] of engine.states) {

@@ -23,7 +23,7 @@ export interface HookContext {
   changes: Change[];
   /** The wave the target belongs to. */
   stage: PlannedWave;
-  /** 1 for the first call of this hook on this target; higher when a resume retries a rollback. */
+  /** 1 for the first call of this hook on this target; higher when a resume retries a rollback (health: the round). */
   attempt: number;
   /** Aborted on timeout or when the rollout is aborted; hooks should stop promptly. */
   signal: AbortSignal;
@@ -31,16 +31,31 @@ export interface HookContext {
   rolloutId: string;
 }
 
-/** An apply, rollback or promote hook. */
+/**
+ * An apply or rollback hook. Resolving means success; throwing (or rejecting), or outliving its timeout, is a failure.
+ *
+ * **Both must be idempotent** (calling one twice with the same target and config must leave the target as calling it
+ * once does), because a hook may run again for the same target:
+ * - within one run the engine calls `apply` at most once per target and never retries it; `rollback` runs at most once
+ *   per target too, and also on a target whose `apply` failed or timed out (it may have half-happened);
+ * - a timed-out call is abandoned, not cancelled: its signal is aborted, but work it already started may still land;
+ * - after a crash, `resumeRollout` rolls back every target journaled as `applying` — whether or not its apply ran — and
+ *   retries rollbacks that were in flight (`ctx.attempt` > 1);
+ * - a later run (after a resume, or a retry of the same push) applies the same config to the same targets again.
+ * Pass `ctx.rolloutId` and `ctx.attempt` to your system as an idempotency key when it supports one.
+ */
 export type ActionHook = (target: Target, ctx: HookContext) => Promise<void> | void;
-/** A health hook: throwing, returning `false` or `{ healthy: false }`, or timing out is a failure. */
+/**
+ * A health hook: throwing, returning `false` or `{ healthy: false }`, or timing out is a failure. It is called many
+ * times per target (every round of every later stage), so it must be read-only.
+ */
 export type HealthHook = (
   target: Target,
   ctx: HookContext,
 ) => Promise<HealthResult | boolean | void> | HealthResult | boolean | void;
 /** Asked before a stage whose `approval` flag is set. Anything but `true` (including a throw) denies. */
 export type ApprovalHook = (stage: PlannedWave, ctx: { signal: AbortSignal; rolloutId: string }) => Promise<boolean> | boolean;
-/** Called once after the last stage baked: promote the proposed config to LKG. */
+/** Called once after the last stage baked: promote the proposed config to LKG. Must be idempotent (a later run may repeat it). */
 export type PromoteHook = (ctx: { signal: AbortSignal; rolloutId: string; proposed: unknown; plan: RolloutPlan }) => Promise<void> | void;
 
 /** Options of the health gate. */
