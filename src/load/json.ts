@@ -100,9 +100,20 @@ export function countKeyColons(text: string): number {
     let c = text.charCodeAt(j);
     while (isWs(c)) c = text.charCodeAt(--j);
     if (c === QUOTE && !isEscaped(text, j)) {
-      // find the opening quote of this string
-      let q = text.lastIndexOf('"', j - 1);
-      while (q > 0 && isEscaped(text, q)) q = text.lastIndexOf('"', q - 1);
+      const before = text.charCodeAt(j - 1);
+      // A key's closing quote usually follows an ordinary character; only the ambiguous cases (a string
+      // that may be a value starting with ':' such as ":8080") need the search for the opening quote.
+      if (before !== COLON && before !== COMMA && before !== OPEN_BRACKET && before !== QUOTE && !isWs(before)) {
+        count++;
+        i = text.indexOf(':', i + 1);
+        continue;
+      }
+      let q = j - 1;
+      for (;;) {
+        while (q >= 0 && text.charCodeAt(q) !== QUOTE) q--;
+        if (q <= 0 || text.charCodeAt(q - 1) !== BACKSLASH || !isEscaped(text, q)) break;
+        q--;
+      }
       if (q >= 0) {
         let k = q - 1;
         let d = text.charCodeAt(k);
@@ -149,8 +160,12 @@ function prototypeIsClean(): boolean {
   return true;
 }
 
-/** One iterative walk: keys, nodes, deepest nesting, large numbers. Stops descending past `maxDepth`. */
-function walkCounts(root: unknown, maxDepth: number): WalkCounts {
+/**
+ * One iterative walk: keys, nodes, deepest nesting, large numbers. Stops at the first container deeper
+ * than `maxDepth`. Arrays are iterated in place (their frame keeps an index) so that the walk allocates
+ * almost nothing: allocating here would make the garbage collector move the freshly parsed value.
+ */
+export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
   const useForIn = prototypeIsClean();
   let keys = 0;
   let nodes = 1;
@@ -158,46 +173,72 @@ function walkCounts(root: unknown, maxDepth: number): WalkCounts {
   let bigNumbers = false;
   if (typeof root === 'number') bigNumbers = root >= BIG || root <= -BIG;
   if (typeof root !== 'object' || root === null) return { keys, nodes, depth, bigNumbers };
-  const stack: object[] = [root];
-  const depths: number[] = [1];
-  while (stack.length > 0) {
-    const v = stack.pop()!;
-    const d = depths.pop()!;
-    if (d > depth) {
-      depth = d;
-      if (d > maxDepth) break;
-    }
+  const vs: object[] = [root];
+  const is: number[] = [0];
+  const ds: number[] = [1];
+  depth = 1;
+  if (depth > maxDepth) return { keys, nodes, depth, bigNumbers };
+  outer: while (vs.length > 0) {
+    const top = vs.length - 1;
+    const v = vs[top]!;
+    const d = ds[top]!;
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const x: unknown = v[i];
+      let i = is[top]!;
+      while (i < v.length) {
+        const x: unknown = v[i++];
         nodes++;
         if (typeof x === 'object' && x !== null) {
-          stack.push(x);
-          depths.push(d + 1);
+          is[top] = i;
+          if (d + 1 > depth) {
+            depth = d + 1;
+            if (depth > maxDepth) break outer;
+          }
+          vs.push(x);
+          is.push(0);
+          ds.push(d + 1);
+          continue outer;
+        }
+        if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
+      }
+      vs.pop();
+      is.pop();
+      ds.pop();
+      continue;
+    }
+    vs.pop();
+    is.pop();
+    ds.pop();
+    const o = v as Record<string, unknown>;
+    const ks = useForIn ? undefined : Object.keys(o);
+    if (ks === undefined) {
+      for (const k in o) {
+        keys++;
+        nodes++;
+        const x = o[k];
+        if (typeof x === 'object' && x !== null) {
+          if (d + 1 > depth) {
+            depth = d + 1;
+            if (depth > maxDepth) break outer;
+          }
+          vs.push(x);
+          is.push(0);
+          ds.push(d + 1);
         } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
       }
     } else {
-      const o = v as Record<string, unknown>;
-      if (useForIn) {
-        for (const k in o) {
-          keys++;
-          nodes++;
-          const x = o[k];
-          if (typeof x === 'object' && x !== null) {
-            stack.push(x);
-            depths.push(d + 1);
-          } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-        }
-      } else {
-        for (const k of Object.keys(o)) {
-          keys++;
-          nodes++;
-          const x = o[k];
-          if (typeof x === 'object' && x !== null) {
-            stack.push(x);
-            depths.push(d + 1);
-          } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-        }
+      for (const k of ks) {
+        keys++;
+        nodes++;
+        const x = o[k];
+        if (typeof x === 'object' && x !== null) {
+          if (d + 1 > depth) {
+            depth = d + 1;
+            if (depth > maxDepth) break outer;
+          }
+          vs.push(x);
+          is.push(0);
+          ds.push(d + 1);
+        } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
       }
     }
   }

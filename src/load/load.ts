@@ -6,8 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { InputError, OptionsError } from '../errors.js';
 import type { ConfigDoc } from '../types.js';
 import { resolveLimits } from './limits.js';
-import { formatFromFileName, parseConfig, type ParseOptions } from './parse.js';
-import { makeFinding } from './findings.js';
+import { formatFromFileName, parseConfig, tooLargeDoc, type ParseOptions } from './parse.js';
 
 /**
  * What `loadConfig` accepts:
@@ -43,23 +42,7 @@ function readConfigFile(path: string, options: ParseOptions): ConfigDoc {
   if (size > limits.maxBytes) {
     // Do not read a file we will refuse anyway. Same finding as parseConfig would give.
     const fmt = options.format && options.format !== 'auto' ? options.format : (formatFromFileName(file) ?? 'yaml');
-    const finding = makeFinding(
-      'input.too-large',
-      'block',
-      `${file} is ${size} bytes, over the limit of ${limits.maxBytes} bytes (limits.maxBytes); it was not parsed.`,
-      { file, line: 1, column: 1 },
-      undefined,
-      { bytes: size, maxBytes: limits.maxBytes },
-    );
-    return Object.freeze({
-      value: undefined,
-      format: fmt,
-      bytes: size,
-      file,
-      findings: Object.freeze([finding]),
-      failed: true,
-      locate: () => undefined,
-    });
+    return tooLargeDoc(file, size, limits.maxBytes, fmt);
   }
   let data: Uint8Array;
   try {

@@ -82,6 +82,27 @@ function makeDoc(fields: {
   return Object.freeze(doc);
 }
 
+/** The document for input over `limits.maxBytes`: not parsed at all. */
+export function tooLargeDoc(file: string, bytes: number, maxBytes: number, format: ConfigFormat): ConfigDoc {
+  return makeDoc({
+    value: undefined,
+    format,
+    bytes,
+    file,
+    failed: true,
+    findings: [
+      makeFinding(
+        'input.too-large',
+        'block',
+        `${file} is ${bytes} bytes, over the limit of ${maxBytes} bytes (limits.maxBytes); it was not parsed.`,
+        { file, line: 1, column: 1 },
+        undefined,
+        { bytes, maxBytes },
+      ),
+    ],
+  });
+}
+
 /** True when `x` is a `ConfigDoc` (as returned by `parseConfig` or `loadConfig`, or shaped like one). */
 export function isConfigDoc(x: unknown): x is ConfigDoc {
   if (typeof x !== 'object' || x === null) return false;
@@ -120,25 +141,7 @@ export function parseConfig(text: string | Uint8Array, options: ParseOptions = {
   const bytes = typeof text === 'string' ? utf8Length(text) : text.byteLength;
   const start: SourceLocation = { file, line: 1, column: 1 };
 
-  if (bytes > limits.maxBytes) {
-    return makeDoc({
-      value: undefined,
-      format: declared ?? (looksLikeJson(text) ? 'json' : 'yaml'),
-      bytes,
-      file,
-      failed: true,
-      findings: [
-        makeFinding(
-          'input.too-large',
-          'block',
-          `${file} is ${bytes} bytes, over the limit of ${limits.maxBytes} bytes (limits.maxBytes); it was not parsed.`,
-          start,
-          undefined,
-          { bytes, maxBytes: limits.maxBytes },
-        ),
-      ],
-    });
-  }
+  if (bytes > limits.maxBytes) return tooLargeDoc(file, bytes, limits.maxBytes, declared ?? (looksLikeJson(text) ? 'json' : 'yaml'));
 
   const decoded = decodeInput(text);
   if (!decoded.ok) {
