@@ -5,7 +5,14 @@
  * and `targets.yaml`.
  *
  * Every case runs twice: through the library's public entry (with a determinism check), and through the
- * built CLI (`dist/cli/bin.js check ... --format json`), asserting the exit code and the same verdict.
+ * built CLI (`dist/cli/bin.js check ... --format json`), asserting the exit code, the same verdict and the
+ * same expectations.
+ *
+ * `expect` keys: `verdict`, `rules`, `absent`, `locations`, `changes`, and optionally (only what a case declares
+ * is asserted): `score` (exact), `scoreMin`/`scoreMax` (inclusive), `factors` (ids listed with points > 0),
+ * `absentFactors`, `tier` (name of the selected risk tier), `maintenanceTargets` (ids the `window.maintenance`
+ * finding names), `override` (the reason recorded; defaults to the case's `override`, which also requires an
+ * `override.used` finding), `plan: { waves, excluded }` (number of waves; ids in no wave, each with a plan note).
  * The bundled example in `fixtures/example/` runs the same way.
  */
 import { spawn } from 'node:child_process';
@@ -36,7 +43,74 @@ interface CaseSpec {
     locations?: Array<{ rule: RuleId; line: number }>;
     /** Total number of changes in the report, when the case pins it. */
     changes?: number;
+    /** Exact risk score. */
+    score?: number;
+    /** Inclusive bounds of the risk score. */
+    scoreMin?: number;
+    scoreMax?: number;
+    /** Factor ids that must be listed with points > 0. */
+    factors?: string[];
+    /** Factor ids that must not be listed with points > 0. */
+    absentFactors?: string[];
+    /** Name of the risk tier the score selects. */
+    tier?: string;
+    /** Target ids that the `window.maintenance` finding must name (in `detail.targets` or its message). */
+    maintenanceTargets?: string[];
+    /** The override reason the report must record (defaults to the case's `override` when that is set). */
+    override?: string;
+    /** Rollout plan: number of waves, and target ids that must be in no wave (noted as excluded or deferred). */
+    plan?: { waves?: number; excluded?: string[] };
   };
+}
+
+/** The parts of a report the extended expectations look at: a `GateReport` or the CLI's `--format json` output. */
+interface ReportShape {
+  score: number;
+  findings: Array<{ rule: string; message: string; detail?: Record<string, unknown> }>;
+  factors: Array<{ id: string; points: number }>;
+  tier?: { name: string };
+  override?: { reason: string };
+  plan?: { waves: Array<{ targets: Array<{ id: string }> }>; notes: Array<{ targetId: string; action: string }> };
+}
+
+/**
+ * Assert the optional expectations of a case (score, factors, tier, maintenance targets, override, plan) on a
+ * report or on the CLI's JSON output. Only what the case declares is asserted.
+ */
+function assertExtended(want: CaseSpec['expect'], overrideReason: string | undefined, report: ReportShape, why: string): void {
+  if (want.score !== undefined) expect(report.score, `${why}\n-> score`).toBe(want.score);
+  if (want.scoreMin !== undefined) expect(report.score, `${why}\n-> scoreMin`).toBeGreaterThanOrEqual(want.scoreMin);
+  if (want.scoreMax !== undefined) expect(report.score, `${why}\n-> scoreMax`).toBeLessThanOrEqual(want.scoreMax);
+  const scored = new Set(report.factors.filter((f) => f.points > 0).map((f) => f.id));
+  for (const id of want.factors ?? []) expect(scored.has(id), `${why}\n-> expected factor ${id} with points > 0`).toBe(true);
+  for (const id of want.absentFactors ?? []) expect(scored.has(id), `${why}\n-> factor ${id} must be absent`).toBe(false);
+  if (want.tier !== undefined) expect(report.tier?.name, `${why}\n-> tier`).toBe(want.tier);
+  if (want.maintenanceTargets !== undefined) {
+    const maint = report.findings.filter((f) => f.rule === 'window.maintenance');
+    expect(maint.length, `${why}\n-> expected a window.maintenance finding`).toBeGreaterThan(0);
+    const named = new Set(maint.flatMap((f) => (Array.isArray(f.detail?.['targets']) ? (f.detail['targets'] as unknown[]).map(String) : [])));
+    const text = maint.map((f) => f.message).join('\n');
+    for (const id of want.maintenanceTargets) {
+      expect(named.has(id) || text.includes(id), `${why}\n-> window.maintenance must name target ${id}`).toBe(true);
+    }
+  }
+  const reason = want.override ?? overrideReason;
+  if (reason !== undefined) {
+    expect(report.override?.reason, `${why}\n-> override reason recorded`).toBe(reason);
+    expect(report.findings.some((f) => f.rule === 'override.used'), `${why}\n-> override.used finding`).toBe(true);
+  }
+  if (want.plan !== undefined) {
+    const plan = report.plan;
+    expect(plan, `${why}\n-> expected a rollout plan`).toBeDefined();
+    if (plan === undefined) return;
+    if (want.plan.waves !== undefined) expect(plan.waves.length, `${why}\n-> plan waves`).toBe(want.plan.waves);
+    const inWaves = new Set(plan.waves.flatMap((w) => w.targets.map((t) => t.id)));
+    const noted = new Set(plan.notes.map((n) => n.targetId));
+    for (const id of want.plan.excluded ?? []) {
+      expect(inWaves.has(id), `${why}\n-> ${id} must be in no wave`).toBe(false);
+      expect(noted.has(id), `${why}\n-> ${id} must have a plan note saying why`).toBe(true);
+    }
+  }
 }
 
 /** One case folder, resolved to file paths. */
@@ -121,6 +195,7 @@ function assertExpectations(c: FixtureCase, report: GateReport): void {
   if (want.verdict === 'block') expect(severities.has('block'), why).toBe(true);
   if (want.verdict === 'allow') expect(severities.has('block') || severities.has('warn'), why).toBe(false);
   expect(report.at).toBe(new Date(c.spec.at).toISOString());
+  assertExtended(want, c.spec.override, report, why);
 }
 
 describe('fixture table', () => {
@@ -202,14 +277,22 @@ function cliArgs(c: FixtureCase): string[] {
   return args;
 }
 
-async function checkCli(name: string, args: string[], verdict: Verdict, rules: readonly RuleId[]): Promise<void> {
+async function checkCli(
+  name: string,
+  args: string[],
+  verdict: Verdict,
+  rules: readonly RuleId[],
+  extra?: { want: CaseSpec['expect']; override: string | undefined },
+): Promise<void> {
   const run = await runCli(args);
   const why = `${name}: confgate ${args.join(' ')}\nexit ${run.status}\nstderr: ${run.stderr}\nstdout: ${run.stdout.slice(0, 2000)}`;
   expect(run.status, why).toBe(verdict === 'block' ? 1 : 0);
-  const out = JSON.parse(run.stdout) as { verdict: Verdict; findings: Array<{ rule: RuleId }> };
+  const out = JSON.parse(run.stdout) as ReportShape & { verdict: Verdict; findings: Array<{ rule: RuleId }> };
   expect(out.verdict, why).toBe(verdict);
   const seen = new Set(out.findings.map((f) => f.rule));
   for (const r of rules) expect(seen.has(r), `${why}\n-> expected rule ${r}`).toBe(true);
+  for (const r of extra?.want.absent ?? []) expect(seen.has(r), `${why}\n-> rule ${r} must be absent`).toBe(false);
+  if (extra) assertExtended(extra.want, extra.override, out, why);
 }
 
 describe('CLI (built dist/cli/bin.js)', () => {
@@ -219,7 +302,7 @@ describe('CLI (built dist/cli/bin.js)', () => {
 
   // concurrent: each case is one child process; vitest caps parallelism (maxConcurrency)
   it.runIf(existsSync(BIN)).concurrent.each(cases)('case $name: exit code and verdict', async (c) => {
-    await checkCli(c.name, cliArgs(c), c.spec.expect.verdict, c.spec.expect.rules);
+    await checkCli(c.name, cliArgs(c), c.spec.expect.verdict, c.spec.expect.rules, { want: c.spec.expect, override: c.spec.override });
   });
 });
 

@@ -182,7 +182,10 @@ function readDoc(io: CliIo, file: string, policy: ResolvedPolicy, display = file
 function policyOf(io: CliIo, file: string | undefined): ResolvedPolicy {
   if (file === undefined) return defaultPolicy();
   // Report the policy file as the user named it; relative paths inside it still resolve against its folder.
-  return { ...loadPolicy({ path: resolveFile(io, file) }), file };
+  const full = resolveFile(io, file);
+  const policy = loadPolicy({ path: full });
+  const windows = policy.windows.map((w) => (w.source === full ? { ...w, source: file } : w));
+  return { ...policy, file, windows };
 }
 
 /** Targets file: `targets: [{ id, labels }]`, YAML or JSON. Any problem is exit 2 with its location. */
