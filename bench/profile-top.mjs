@@ -1,3 +1,5 @@
+// Top self-time functions of a V8 CPU profile: node bench/profile-top.mjs FILE.cpuprofile [N]
+// (record one with: node --cpu-prof --cpu-prof-dir=/tmp/prof bench/run.mjs --only=gate)
 import { readFileSync } from 'node:fs';
 const p = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const self = new Map(); const byId = new Map(p.nodes.map(n => [n.id, n]));
