@@ -7,6 +7,7 @@
  */
 import { diffConfigs, summarizeChanges } from './diff/index.js';
 import { OptionsError } from './errors.js';
+import { getAtPointer } from './pointer.js';
 import { isConfigDoc, loadConfig, type ConfigSource } from './load/index.js';
 import { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
 import type { PolicyDocument, ResolvedPolicy } from './policy/types.js';
@@ -123,8 +124,8 @@ function toDoc(input: ConfigInput, field: string, limits: ResolvedPolicy['limits
       return loadConfig(input as { path: string }, { limits });
     }
     if ((only('text') || (keys.length === 2 && keys.includes('text') && keys.includes('file'))) &&
-      typeof (input as { text: unknown }).text === 'string') {
-      return loadConfig(input as { text: string; file?: string }, { limits });
+      (typeof (input as { text: unknown }).text === 'string' || (input as { text: unknown }).text instanceof Uint8Array)) {
+      return loadConfig(input as { text: string | Uint8Array; file?: string }, { limits });
     }
   }
   if (input === undefined) throw new OptionsError(`\`${field}\` must be a config`);
@@ -183,8 +184,13 @@ function evaluatePush(input: PushInput): GateReport {
   const tag = (doc: 'proposed' | 'current', list: readonly Finding[]): Finding[] =>
     list.map((f) => (f.document === undefined && doc === 'current' ? { ...f, document: doc } : f));
 
-  findings.push(...tag('proposed', proposed.findings));
+  // Loops, not `push(...list)`: a document can carry hundreds of thousands of findings and a spread of that
+  // many arguments overflows the stack.
+  pushAll(findings, tag('proposed', proposed.findings));
   if (current) {
+    // A number in the current config that lost precision can hide a change (9007199254740993 -> ...992 reads
+    // as "no change"): say so, with the current file's location.
+    pushAll(findings, currentPrecisionFindings(current, proposed));
     // A current config that does not parse cannot be rolled back to.
     if (current.failed) {
       findings.push({
@@ -204,16 +210,15 @@ function evaluatePush(input: PushInput): GateReport {
   let changes: ChangeSummary = EMPTY_CHANGES;
   if (usable) {
     const currentUsable = current && !current.failed ? current : undefined;
-    findings.push(
-      ...guarded('validate', findings, [] as Finding[], () =>
-        validator.validate({ proposed, current: currentUsable, targets, at }),
-      ),
+    pushAll(
+      findings,
+      guarded('validate', findings, [] as Finding[], () => validator.validate({ proposed, current: currentUsable, targets, at })),
     );
     changes = guarded('diff', findings, EMPTY_CHANGES, () => {
       const list = diffConfigs(currentUsable?.value, proposed.value, { keys: policy.keys, ordered: policy.ordered });
       return summarizeChanges(list);
     });
-    findings.push(...guarded('diff', findings, [] as Finding[], () => reorderFindings(changes.changes, proposed)));
+    pushAll(findings, guarded('diff', findings, [] as Finding[], () => reorderFindings(changes.changes, proposed)));
   }
 
   findings.push(
@@ -246,7 +251,7 @@ function evaluatePush(input: PushInput): GateReport {
       score = scored.score;
       factors = scored.factors;
       tier = scored.tier;
-      findings.push(...scored.findings);
+      pushAll(findings, scored.findings);
     }
   }
 
@@ -297,6 +302,33 @@ function plan(policy: ResolvedPolicy, stages: StageSpec[], targets: Target[], at
     ...(policy.rollout.failureDomain ? { failureDomain: policy.rollout.failureDomain } : {}),
     ...(policy.rollout.redundancy ? { redundancy: policy.rollout.redundancy } : {}),
   });
+}
+
+function pushAll<T>(into: T[], list: readonly T[]): void {
+  for (let i = 0; i < list.length; i++) into.push(list[i]!);
+}
+
+/**
+ * The `parse.precision-loss` findings of the current config, as warnings on the current document. When the
+ * proposed value at the same path reads the same number, the message says that a change there is invisible.
+ */
+function currentPrecisionFindings(current: ConfigDoc, proposed: ConfigDoc): Finding[] {
+  const out: Finding[] = [];
+  for (const f of current.findings) {
+    if (f.rule !== 'parse.precision-loss') continue;
+    let message = f.message;
+    if (f.path !== undefined && !proposed.failed && proposed.value !== undefined) {
+      const now = getAtPointer(proposed.value, f.path);
+      const before = getAtPointer(current.value, f.path);
+      if (typeof now === 'number' && now === before) {
+        message +=
+          ` The proposed config has ${now} at the same path, which reads equal: the diff cannot tell whether this value changed` +
+          ' (compare the literals, or quote such numbers as strings).';
+      }
+    }
+    out.push({ ...f, severity: 'warn', document: 'current', message });
+  }
+  return out;
 }
 
 function reorderFindings(changes: readonly Change[], proposed: ConfigDoc): Finding[] {

@@ -45,7 +45,8 @@ export function normalizeTargets(input: unknown, file = '<targets>'): Target[] {
         if (v === null || typeof v === 'object') {
           throw new TargetsError(`${file}: /targets/${i}/labels/${k} must be a string`);
         }
-        labels[k] = String(v);
+        // defineProperty: a label named `__proto__` is data, not the object's prototype.
+        Object.defineProperty(labels, k, { value: String(v), enumerable: true, writable: true, configurable: true });
       }
     }
     return { id, labels };

@@ -7,7 +7,7 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfgateError } from '../errors.js';
+import { ConfgateError, InputError, TargetsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import { loadConfig } from '../load/index.js';
 import { defaultPolicy, loadPolicy } from '../policy/index.js';
@@ -112,7 +112,8 @@ function fail(err: unknown, io: CliIo): number {
   }
   if (err instanceof ConfgateError) {
     const problems = (err as { problems?: readonly string[] }).problems;
-    const text = problems && problems.length > 1 ? `${err.message}: ${problems.join('; ')}` : err.message;
+    // PolicyError messages may already list their problems: do not repeat them.
+    const text = problems && problems.length > 1 && !err.message.includes(problems[0]!) ? `${err.message}: ${problems.join('; ')}` : err.message;
     io.stderr(`confgate: ${oneLine(text)}\n`);
     return 2;
   }
@@ -194,7 +195,8 @@ export function readTargets(io: CliIo, file: string): Target[] {
   const bad = doc.findings.find((f) => f.severity === 'block');
   if (bad || doc.value === undefined) {
     const loc = bad?.location ? `${bad.location.file}:${bad.location.line}:${bad.location.column}: ` : `${file}: `;
-    throw new UsageError(`invalid targets file: ${loc}${bad?.message ?? 'could not be loaded'}`);
+    // Exit 2 with one line (a content problem, not a usage problem: no help hint).
+    throw new TargetsError(`invalid targets file: ${loc}${bad?.message ?? 'could not be loaded'}`);
   }
   return normalizeTargets(doc.value, file);
 }
@@ -254,7 +256,7 @@ function diff(args: readonly string[], io: CliIo): number {
     const bad = doc.findings.find((f) => f.severity === 'block');
     if (bad || doc.failed) {
       const loc = bad?.location ? `${bad.location.file}:${bad.location.line}:${bad.location.column}` : doc.file;
-      throw new UsageError(`cannot diff ${doc.file}: ${loc}: ${bad?.rule ?? 'parse.error'} ${bad?.message ?? 'could not be loaded'}`);
+      throw new InputError(`cannot diff ${doc.file}: ${loc}: ${bad?.rule ?? 'parse.error'} ${bad?.message ?? 'could not be loaded'}`);
     }
   }
   const raw = summarizeChanges(diffConfigs(docs[0]!.value, docs[1]!.value, { keys: policy.keys, ordered: policy.ordered }));

@@ -48,10 +48,73 @@ export function inexactInteger(literal: string, parsed: number): bigint | undefi
   return exact === BigInt(parsed) ? undefined : exact;
 }
 
+/**
+ * True when a number literal (integer, decimal or exponent form, e.g. `9007199254740993`, `9007199254740993.0`,
+ * `9.007199254740993e15`) has a magnitude of at least 2^53 and its parsed double differs from the exact value.
+ * A decimal or exponent form counts when it is not the shortest form of the number it reads as (so `1e300` and
+ * `1.7976931348623157e308`, as written by JSON.stringify, do not). Literals over 1000 characters are not examined.
+ */
+export function inexactNumber(literal: string, parsed: number): boolean {
+  if (!Number.isFinite(parsed) || Math.abs(parsed) < 9007199254740992) return false;
+  if (inexactInteger(literal, parsed) !== undefined) return true;
+  if (literal.length > 1000) return false;
+  const lit = decimalParts(literal);
+  const shortest = decimalParts(String(Math.abs(parsed)));
+  // The literal reads as a number whose shortest form is different: another literal means the same number.
+  return lit !== undefined && shortest !== undefined && (lit.digits !== shortest.digits || lit.exp !== shortest.exp);
+}
+
+/** Significant digits and power of ten of a decimal literal (`12.50e3` -> { digits: '125', exp: 2 }). */
+function decimalParts(literal: string): { digits: string; exp: number } | undefined {
+  const m = /^[-+]?([0-9]+)(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?$/.exec(literal);
+  if (m === null) return undefined;
+  const frac = m[2] ?? '';
+  let exp = Number(m[3] ?? '0') - frac.length;
+  let digits = (m[1]! + frac).replace(/^0+(?=.)/, '');
+  while (digits.length > 1 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    exp++;
+  }
+  return { digits, exp };
+}
+
+/** At most this many findings of one rule are kept per document; the rest are summarised in one more finding. */
+export const MAX_FINDINGS_PER_RULE = 1000;
+
+/**
+ * Keep the first {@link MAX_FINDINGS_PER_RULE} findings of each rule and add, per truncated rule, one finding that
+ * says how many were left out (with the most severe severity among them). Bounds report size for hostile input
+ * (300,000 duplicate keys, 100,000 custom tags).
+ */
+export function capFindings(findings: readonly Finding[]): Finding[] {
+  if (findings.length <= MAX_FINDINGS_PER_RULE) return findings.slice();
+  const kept: Finding[] = [];
+  const counts = new Map<RuleId, { n: number; severity: Severity }>();
+  const rank: Record<Severity, number> = { block: 0, warn: 1, info: 2 };
+  for (const f of findings) {
+    const c = counts.get(f.rule) ?? { n: 0, severity: f.severity };
+    c.n++;
+    if (c.n <= MAX_FINDINGS_PER_RULE) kept.push(f);
+    else if (rank[f.severity] < rank[c.severity] || c.n === MAX_FINDINGS_PER_RULE + 1) c.severity = f.severity;
+    counts.set(f.rule, c);
+  }
+  for (const [rule, c] of counts) {
+    if (c.n <= MAX_FINDINGS_PER_RULE) continue;
+    const omitted = c.n - MAX_FINDINGS_PER_RULE;
+    kept.push(
+      makeFinding(rule, c.severity, `${omitted} more ${rule} findings in this document are not listed (at most ${MAX_FINDINGS_PER_RULE} per rule).`, undefined, undefined, {
+        omitted,
+        total: c.n,
+      }),
+    );
+  }
+  return kept;
+}
+
 /** The message of a `parse.precision-loss` finding. */
 export function precisionMessage(literal: string, parsed: number, loc: SourceLocation, pointer: string): string {
   return (
-    `Integer ${literal} at ${pointer || '/'} (${where(loc)}) cannot be represented exactly as a number: it is read as ` +
+    `${/^[-+]?(?:[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$/.test(literal) ? 'Integer' : 'Number'} ${literal} at ${pointer || '/'} (${where(loc)}) cannot be represented exactly as a number: it is read as ` +
     `${BigInt(parsed).toString()}, so a change to it could be invisible. Quote it as a string if it is an id.`
   );
 }

@@ -10,7 +10,7 @@
  */
 import { escapeSegment, decodePointer } from '../pointer.js';
 import type { Finding, JsonValue, SourceLocation } from '../types.js';
-import { inexactInteger, makeFinding, precisionMessage, where } from './findings.js';
+import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
 
 const QUOTE = 34;
@@ -376,10 +376,11 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
           if (!isDigit(text.charCodeAt(i))) return fail(i, `${describe(text, i)} in number`);
           while (isDigit(text.charCodeAt(i))) i++;
         }
-        if (opts.numbers && integer && i - start >= 16) {
+        if (opts.numbers && (!integer || i - start >= 16)) {
           const literal = text.slice(start, i);
           const value = Number(literal);
-          if (inexactInteger(literal, value) !== undefined) {
+          // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
+          if (!Number.isFinite(value) || inexactNumber(literal, value)) {
             res.inexact.push({ pointer: framesPointer(stack, stack.length), literal, offset: start, value });
           }
         }
@@ -611,8 +612,18 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
         ),
       });
     }
+    let nonFinite = false;
     for (const x of strict.inexact) {
       const loc = lines.locate(x.offset);
+      if (!Number.isFinite(x.value)) {
+        // JSON.parse reads 1e400 as Infinity, which JSON cannot hold (JSON.stringify writes null): refuse it.
+        nonFinite = true;
+        events.push({
+          offset: x.offset,
+          f: makeFinding('parse.error', 'block', `The number ${x.literal.length > 40 ? x.literal.slice(0, 40) + '…' : x.literal} at ${where(loc)} (${x.pointer || '/'}) is out of range for a JSON number (it would read as ${x.value}); quote it if it is text.`, loc, x.pointer),
+        });
+        continue;
+      }
       events.push({
         offset: x.offset,
         f: makeFinding('parse.precision-loss', 'warn', precisionMessage(x.literal, x.value, loc, x.pointer), loc, x.pointer, {
@@ -623,6 +634,7 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     }
     events.sort((a, b) => a.offset - b.offset);
     for (const e of events) findings.push(e.f);
+    if (nonFinite) return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
   }
   let locator: JsonLocator | undefined;
   return {

@@ -2,7 +2,7 @@
  * `loadConfig`: the convenience wrapper that may read a file. Unreadable input throws `InputError`;
  * everything about the content is a finding in the returned `ConfigDoc`.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { InputError, OptionsError } from '../errors.js';
 import type { ConfigDoc } from '../types.js';
 import { resolveLimits } from './limits.js';
@@ -28,10 +28,12 @@ function readConfigFile(path: string, options: ParseOptions): ConfigDoc {
   if (path === '') throw new InputError('Cannot read config: the path is empty.', { location: { file: path } });
   const file = options.file ?? path;
   let size: number;
+  let regular: boolean;
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new InputError(`Cannot read config ${path}: it is a directory.`, { location: { file: path } });
     size = st.size;
+    regular = st.isFile();
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -46,13 +48,38 @@ function readConfigFile(path: string, options: ParseOptions): ConfigDoc {
   }
   let data: Uint8Array;
   try {
-    data = readFileSync(path);
+    // A pipe, FIFO or device (`<(cmd)`, /dev/stdin, /dev/zero) has no size: read it in chunks, at most maxBytes + 1.
+    data = regular ? readFileSync(path) : readBounded(path, limits.maxBytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
     const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
     throw new InputError(`Cannot read config ${path}: ${why}.`, { cause: err, location: { file: path } });
   }
+  if (data.byteLength > limits.maxBytes) {
+    const fmt = options.format && options.format !== 'auto' ? options.format : (formatFromFileName(file) ?? 'yaml');
+    return tooLargeDoc(file, data.byteLength, limits.maxBytes, fmt);
+  }
   return parseConfig(data, { ...options, file });
+}
+
+/** Read a file that is not a regular file, stopping after `maxBytes + 1` bytes (so an endless device is bounded). */
+function readBounded(path: string, maxBytes: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cap = Number.isFinite(maxBytes) ? maxBytes + 1 : Infinity;
+    while (total < cap) {
+      const buf = Buffer.allocUnsafe(Math.min(1 << 20, cap - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

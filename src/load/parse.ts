@@ -4,7 +4,7 @@
  */
 import { OptionsError } from '../errors.js';
 import type { ConfigDoc, ConfigFormat, Finding, InputLimits, JsonValue, SourceLocation } from '../types.js';
-import { makeFinding, where } from './findings.js';
+import { capFindings, makeFinding, where } from './findings.js';
 import { parseJsonText } from './json.js';
 import { resolveLimits } from './limits.js';
 import { decodeInput, LineIndex, utf8Length } from './text.js';
@@ -71,7 +71,7 @@ function makeDoc(fields: {
     format: fields.format,
     bytes: fields.bytes,
     file: fields.file,
-    findings: Object.freeze(fields.findings.slice()),
+    findings: Object.freeze(capFindings(fields.findings)),
     failed: fields.failed,
     locate(pointer: string): SourceLocation | undefined {
       if (typeof pointer !== 'string') throw new OptionsError(`locate() needs a JSON Pointer string, got ${typeof pointer}`);

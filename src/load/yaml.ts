@@ -15,11 +15,11 @@
  * merge, as most tools do). Explicit keys win over merged ones, earlier sources over later ones. A quoted
  * `"<<"` key is ordinary data, so JSON text means the same in both paths.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Lexer, parseDocument } from 'yaml';
 import type { Alias, Document, Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { decodePointer, escapeSegment } from '../pointer.js';
 import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from '../types.js';
-import { inexactInteger, makeFinding, precisionMessage, where } from './findings.js';
+import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
 
 /** Outcome of the YAML path. */
@@ -184,6 +184,26 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
   return -1;
 }
 
+/** Most nodes (scalars, keys included, and collections) a YAML text may have before it is parsed at all. */
+export const YAML_MAX_SOURCE_NODES = 1_000_000;
+
+/**
+ * Count scalars, block sequence entries and flow collections on the lexer's token stream (no tree is built);
+ * return the offset of the token that takes the count over `cap`, or -1.
+ */
+export function yamlNodesOver(text: string, cap: number): number {
+  let count = 0;
+  let offset = 0;
+  for (const tok of new Lexer().lex(text)) {
+    if (tok === '\x1f' || tok === '-' || tok === '[' || tok === '{') {
+      if (++count > cap) return Math.min(offset, text.length);
+    }
+    // Control tokens (document, scalar and flow-error markers) are not in the source text.
+    if (tok !== '\x02' && tok !== '\x1f' && tok !== '\x18') offset += tok.length;
+  }
+  return -1;
+}
+
 /** Internal: stops the conversion at the first limit exceeded. Never escapes this module. */
 class Abort {
   constructor(readonly finding: Finding) {}
@@ -269,6 +289,26 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
         maxDepth: limits.maxDepth,
       }),
     );
+  }
+
+  // The syntax tree of the `yaml` package costs about 1 KB per node while it is built: count the nodes on the
+  // token stream first (cheap, streaming) and refuse a document that would need gigabytes.
+  const tokenCap = limits.maxNodes === Infinity ? Infinity : Math.min(2 * limits.maxNodes + 16, YAML_MAX_SOURCE_NODES);
+  if (text.length > 2 * tokenCap) {
+    const over = yamlNodesOver(text, tokenCap);
+    if (over !== -1) {
+      const loc = lines.locate(over);
+      return failWith(
+        makeFinding(
+          'input.too-large',
+          'block',
+          `More than ${tokenCap} YAML nodes in the text (at ${where(loc)}); YAML this large is refused before parsing (limits.maxNodes, at most ${YAML_MAX_SOURCE_NODES} for YAML). Use JSON for large data.`,
+          loc,
+          undefined,
+          { maxYamlNodes: tokenCap },
+        ),
+      );
+    }
   }
 
   let doc: Document.Parsed;
@@ -428,7 +468,7 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
       }
       if (v >= 9007199254740992 || v <= -9007199254740992) {
         const literal = node.source ?? text.slice(at, node.range?.[1] ?? at);
-        if (inexactInteger(literal, v) !== undefined) {
+        if (inexactNumber(literal, v)) {
           const loc = lines.locate(at);
           report(makeFinding('parse.precision-loss', 'warn', precisionMessage(literal, v, loc, ptr), loc, ptr, { literal, parsed: v }), at);
         }

@@ -107,8 +107,13 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-const policyAjv = new Ajv({ allErrors: true, strict: false, logger: false, verbose: true });
-const validatePolicySchema = policyAjv.compile(policySchema as object);
+// Compiled on first use, not at import: compiling the policy schema costs tens of milliseconds, which every
+// CLI start (and every `import`) would pay even when no policy file is read.
+let validatePolicySchemaFn: ReturnType<Ajv['compile']> | undefined;
+function policyValidator(): ReturnType<Ajv['compile']> {
+  validatePolicySchemaFn ??= new Ajv({ allErrors: true, strict: false, logger: false, verbose: true }).compile(policySchema as object);
+  return validatePolicySchemaFn;
+}
 
 type SchemaNode = Record<string, unknown>;
 const definitions = (policySchema as { definitions: Record<string, SchemaNode> }).definitions;
@@ -214,6 +219,9 @@ function describeAjvError(e: ErrorObject, root: unknown): Problem | undefined {
 }
 
 function schemaProblems(doc: unknown, problems: ProblemList): boolean {
+  // `{ version: 1 }` (the default policy) is valid by construction: no need to compile the schema for it.
+  if (isObject(doc) && doc.version === 1 && Object.keys(doc).length === 1) return true;
+  const validatePolicySchema = policyValidator();
   if (validatePolicySchema(doc)) return true;
   const errors = validatePolicySchema.errors ?? [];
   // Errors inside a failed oneOf/anyOf branch are summarised by the oneOf/anyOf error itself.

@@ -31,7 +31,9 @@ export function compileConfigSchema(schema: JsonObject): ValidateFunction {
   const hit = cache.get(schema);
   if (hit) return hit;
   const dialect = schemaDialect(schema);
-  const opts = { allErrors: true, strict: false, logger: false as const, verbose: false };
+  // ownProperties: `properties`/`required` look at own keys only, so a config's own `__proto__` or `constructor`
+  // key is validated as data and an absent one is not "present" through Object.prototype.
+  const opts = { allErrors: true, strict: false, logger: false as const, verbose: false, ownProperties: true };
   const ajv = dialect === '2020-12' ? new Ajv2020(opts) : dialect === '2019-09' ? new Ajv2019(opts) : new Ajv(opts);
   addFormats(ajv);
   let toCompile: JsonObject = schema;

@@ -140,7 +140,7 @@ export function compileValidator(policy: ResolvedPolicy): CompiledValidator {
         for (const c of checks) {
           if (c.list) {
             const list = c.list;
-            run(`checks[${c.index}] (list limits)`, c.source, () => listCheckFindings(list, proposed, reported));
+            run(`checks[${c.index}] (list limits)`, c.source, () => listCheckFindings(list, proposed, reported, keyIndexes));
           }
         }
         run('limit.unique', '', () => exact.map((e) => exactDuplicateFinding(proposed, e.pointer, e.list, e.scan, reported)).filter((f): f is Finding => f !== undefined));

@@ -2,7 +2,7 @@
 import { compilePattern, decodePointer, encodePointer, type PathPattern } from '../pointer.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, Finding, JsonObject, JsonValue, Severity } from '../types.js';
-import { entryKey, keyIndex, makeFinding, plural, scanDuplicates, showPath, type DuplicateScan, type KeyIndexCache } from './util.js';
+import { cachedScan, entryKey, keyIndex, makeFinding, plural, scanDuplicates, showPath, type DuplicateScan, type KeyIndexCache } from './util.js';
 
 /** Keyed-list patterns, compiled once. */
 export interface KeyedLists {
@@ -285,12 +285,16 @@ function listsAt(value: JsonValue | undefined, pattern: PathPattern): ListAt[] {
   // findMatches is iterative; only arrays matter here.
   const out: ListAt[] = [];
   if (value === undefined) return out;
+  // Without `**` a match has exactly as many segments as the pattern: never descend below that depth
+  // (a pattern naming a 100,000-entry list must not visit its entries).
+  const parts = pattern.source === '/' ? [] : decodePointer(pattern.source);
+  const maxDepth = parts.includes('**') ? Infinity : parts.length;
   const stack: Array<{ v: JsonValue; segs: string[] }> = [{ v: value, segs: [] }];
   while (stack.length > 0) {
     const { v, segs } = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (Array.isArray(v) && pattern.matches(segs)) out.push({ pointer: encodePointer(segs), list: v });
-    if (!pattern.couldMatchBelow(segs)) continue;
+    if (segs.length >= maxDepth || !pattern.couldMatchBelow(segs)) continue;
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) {
         const e = v[i]!;
@@ -404,7 +408,7 @@ export function exactDuplicateFinding(proposed: ConfigDoc, pointer: string, list
 }
 
 /** Explicit `maxItems` / `minItems` / `unique` of one check. */
-export function listCheckFindings(check: ListCheck, proposed: ConfigDoc, reported: Set<string>): Finding[] {
+export function listCheckFindings(check: ListCheck, proposed: ConfigDoc, reported: Set<string>, keyIndexes?: KeyIndexCache): Finding[] {
   const out: Finding[] = [];
   for (const { pointer, list } of listsAt(proposed.value, check.pattern)) {
     if (check.maxItems !== undefined && list.length > check.maxItems) {
@@ -434,7 +438,8 @@ export function listCheckFindings(check: ListCheck, proposed: ConfigDoc, reporte
     if (check.unique !== undefined) {
       const field = check.unique === true ? undefined : check.unique;
       if (reported.has(pointer + '\u0000' + (field ?? ''))) continue;
-      const scan = scanDuplicates(list, field);
+      // A keyed list already scanned by its key (implicit uniqueness) is not scanned again.
+      const scan = (field !== undefined ? cachedScan(list, field, keyIndexes) : undefined) ?? scanDuplicates(list, field);
       if (scan.count > 0) {
         reported.add(pointer + '\u0000' + (field ?? ''));
         out.push(uniqueFinding(proposed, check.severity, pointer, list, field, scan, ''));

@@ -172,7 +172,10 @@ export function scanDuplicates(list: readonly JsonValue[], field: string | undef
       seen.set(k, i);
       if (seen.size === size) note(i, showKey(k));
     }
-    if (keyIndexes) setKeyIndex(keyIndexes, list, field, seen);
+    if (keyIndexes) {
+      setKeyIndex(keyIndexes, list, field, seen);
+      scanOfIndex.set(seen, { scan: out, maxExamples });
+    }
     return out;
   }
   // Buckets: hash -> first index, or the set of canonical texts once the hash collides.
@@ -195,6 +198,20 @@ export function scanDuplicates(list: readonly JsonValue[], field: string | undef
     else texts.add(text);
   }
   return out;
+}
+
+/** The scan that built a cached key index (so a second scan of the same list by the same field is free). */
+const scanOfIndex = new WeakMap<Map<string, number>, { scan: DuplicateScan; maxExamples: number }>();
+
+/**
+ * The result of an earlier keyed {@link scanDuplicates} of `list` by `field` in this evaluation (recorded with its
+ * key index in `keyIndexes`), as a copy; `undefined` when there was none.
+ */
+export function cachedScan(list: readonly JsonValue[], field: string, keyIndexes: KeyIndexCache | undefined, maxExamples = 5): DuplicateScan | undefined {
+  const index = keyIndexes?.get(list)?.get(field);
+  const hit = index ? scanOfIndex.get(index) : undefined;
+  if (!hit || hit.maxExamples !== maxExamples) return undefined;
+  return { ...hit.scan, examples: hit.scan.examples.slice() };
 }
 
 /** Per-evaluation cache of keyed-list indexes (list -> field -> key -> first index), so each list is hashed once. */
