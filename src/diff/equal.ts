@@ -5,6 +5,7 @@
  *
  * Recursion depth equals the nesting depth of the input, which the loader caps at 256.
  */
+export { canonical } from '../json.js';
 import type { JsonObject, JsonValue } from '../types.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -38,22 +39,6 @@ export function deepEqual(a: JsonValue, b: JsonValue): boolean {
   return true;
 }
 
-/** A canonical JSON text of `v`: object keys sorted, so two deep-equal values give the same string. */
-export function canonical(v: JsonValue): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + canonical(v[i]!);
-    return out + ']';
-  }
-  const keys = Object.keys(v).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    out += (i > 0 ? ',' : '') + JSON.stringify(k) + ':' + canonical(v[k]!);
-  }
-  return out + '}';
-}
 
 /** Compare strings by UTF-16 code units (the order `Array.prototype.sort` uses), for stable output. */
 export function compareKeys(a: string, b: string): number {

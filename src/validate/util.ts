@@ -1,4 +1,5 @@
 /** Small helpers shared by the validate checks. */
+import { canonical } from '../json.js';
 import type { ConfigDoc, Finding, JsonValue, RuleId, Severity } from '../types.js';
 
 /** Builds findings for one document, with `location` from `doc.locate(path)`. */
@@ -39,30 +40,6 @@ export function preview(value: unknown, max = 60): string {
   return '`' + (s.length > max ? s.slice(0, max - 3) + '...' : s) + '`';
 }
 
-/** A stable string for a JSON value: object keys sorted, so deep-equal values give equal strings. */
-export function canonical(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let s = '[';
-    for (let i = 0; i < value.length; i++) s += (i > 0 ? ',' : '') + canonical(value[i]!);
-    return s + ']';
-  }
-  const keys = Object.keys(value);
-  let sorted = true;
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      sorted = false;
-      break;
-    }
-  }
-  if (!sorted) keys.sort();
-  let s = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    s += (i > 0 ? ',' : '') + JSON.stringify(k) + ':' + canonical(value[k]!);
-  }
-  return s + '}';
-}
 
 /** Key of a keyed-list entry as a map key (strings as is, other scalars tagged so `1` and `"1"` differ). */
 export function entryKey(entry: JsonValue | undefined, field: string): string | undefined {
