@@ -9,6 +9,8 @@ import { diffConfigs, summarizeChanges } from './diff/index.js';
 import { OptionsError } from './errors.js';
 import { getAtPointer } from './pointer.js';
 import { isConfigDoc, loadConfig, type ConfigSource } from './load/index.js';
+import { isInlineText } from './load/load.js';
+import { markStableDoc } from './load/stable.js';
 import { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
 import type { PolicyDocument, ResolvedPolicy } from './policy/types.js';
 import { planRollout } from './rollout/index.js';
@@ -67,6 +69,7 @@ export interface Gate {
 export function createGate(policy?: ResolvedPolicy | PolicyDocument | string): Gate {
   const resolved = toResolvedPolicy(policy);
   const validator = compileValidator(resolved);
+  const currentDocs = new CurrentDocCache();
   return {
     policy: resolved,
     evaluate(input: EvaluateInput): GateReport {
@@ -78,7 +81,7 @@ export function createGate(policy?: ResolvedPolicy | PolicyDocument | string): G
       const override = toOverride(input.override, at);
       const limits = resolved.limits.input;
       const proposed = toDoc(input.proposed, 'proposed', limits);
-      const current = input.current === undefined ? undefined : toDoc(input.current, 'current', limits);
+      const current = input.current === undefined ? undefined : currentDoc(input.current, limits, currentDocs);
       const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
       return evaluatePush({ policy: resolved, validator, proposed, current, targets, at, override });
     },
@@ -116,20 +119,82 @@ function toOverride(override: EvaluateInput['override'], at: Date): OverrideReco
 
 function toDoc(input: ConfigInput, field: string, limits: ResolvedPolicy['limits']['input']): ConfigDoc {
   if (isConfigDoc(input)) return input;
-  if (typeof input === 'string' || input instanceof Uint8Array) return loadConfig(input, { limits });
+  if (typeof input === 'string' || input instanceof Uint8Array) return owned(loadConfig(input, { limits }));
   if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
     const keys = Object.keys(input);
     const only = (k: string) => keys.length === 1 && keys[0] === k;
     if (only('path') && typeof (input as { path: unknown }).path === 'string') {
-      return loadConfig(input as { path: string }, { limits });
+      return owned(loadConfig(input as { path: string }, { limits }));
     }
     if ((only('text') || (keys.length === 2 && keys.includes('text') && keys.includes('file'))) &&
       (typeof (input as { text: unknown }).text === 'string' || (input as { text: unknown }).text instanceof Uint8Array)) {
-      return loadConfig(input as { text: string | Uint8Array; file?: string }, { limits });
+      return owned(loadConfig(input as { text: string | Uint8Array; file?: string }, { limits }));
     }
   }
   if (input === undefined) throw new OptionsError(`\`${field}\` must be a config`);
   return valueDoc(input as JsonValue, field);
+}
+
+/**
+ * A document the gate loaded itself: no caller holds it, so its value cannot change while it is used, and facts
+ * recorded while loading it (no secret-looking key) stay true. See `load/stable.ts`.
+ */
+function owned(doc: ConfigDoc): ConfigDoc {
+  markStableDoc(doc);
+  return doc;
+}
+
+/** Texts of current documents up to this many UTF-16 code units are cached per gate. */
+const CURRENT_CACHE_MAX_CHARS = 1 << 20;
+/** Current documents cached per gate (most recently used first). */
+const CURRENT_CACHE_ENTRIES = 4;
+
+/**
+ * The gate's cache of current (live, LKG) documents given as text: a deployment tool evaluates many proposed
+ * configs against the same live one, so the live text is loaded once. Keyed by the exact text and file name;
+ * bounded (entries and size). Only immutable inputs are cached: strings, never bytes (a `Uint8Array` can be
+ * changed in place) and never paths (the file can change). The cached documents are never handed out, so
+ * their values cannot be changed by a caller (see `load/stable.ts`).
+ */
+class CurrentDocCache {
+  private readonly entries: Array<{ text: string; file: string | undefined; doc: ConfigDoc }> = [];
+
+  get(text: string, file: string | undefined, load: () => ConfigDoc): ConfigDoc {
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.file === file && e.text === text) {
+        if (i > 0) {
+          entries.splice(i, 1);
+          entries.unshift(e);
+        }
+        return e.doc;
+      }
+    }
+    const doc = owned(load());
+    if (text.length <= CURRENT_CACHE_MAX_CHARS) {
+      entries.unshift({ text, file, doc });
+      if (entries.length > CURRENT_CACHE_ENTRIES) entries.pop();
+    }
+    return doc;
+  }
+}
+
+/** `toDoc` for the current document, through the gate's cache when the input is text in a string. */
+function currentDoc(input: ConfigInput, limits: ResolvedPolicy['limits']['input'], cache: CurrentDocCache): ConfigDoc {
+  if (typeof input === 'string') {
+    if (isInlineText(input)) return cache.get(input, undefined, () => loadConfig(input, { limits }));
+  } else if (input !== null && typeof input === 'object' && !Array.isArray(input) && !isConfigDoc(input)) {
+    // The same shapes toDoc reads as `{ text }` / `{ text, file }`.
+    const keys = Object.keys(input);
+    if ((keys.length === 1 && keys[0] === 'text') || (keys.length === 2 && keys.includes('text') && keys.includes('file'))) {
+      const { text, file } = input as { text: unknown; file?: unknown };
+      if (typeof text === 'string' && (file === undefined || typeof file === 'string')) {
+        return cache.get(text, file, () => loadConfig(file === undefined ? { text } : { text, file }, { limits }));
+      }
+    }
+  }
+  return toDoc(input, 'current', limits);
 }
 
 /** A document for a value passed in memory: no source positions. */
@@ -326,9 +391,30 @@ function currentPrecisionFindings(current: ConfigDoc, proposed: ConfigDoc): Find
           ' (compare the literals, or quote such numbers as strings).';
       }
     }
-    out.push({ ...f, severity: 'warn', document: 'current', message });
+    // Location and detail are copied: the current document may be the gate's cached one, shared by later evaluations.
+    out.push({
+      ...f,
+      severity: 'warn',
+      document: 'current',
+      message,
+      ...(f.location ? { location: { ...f.location } } : {}),
+      ...(f.detail ? { detail: copyJson(f.detail) } : {}),
+    });
   }
   return out;
+}
+
+/** A deep copy of a JSON value (plain objects and arrays). */
+function copyJson<T extends JsonValue>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => copyJson(x)) as T;
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v)) {
+    const c = copyJson((v as Record<string, JsonValue>)[k]!);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out as T;
 }
 
 function reorderFindings(changes: readonly Change[], proposed: ConfigDoc): Finding[] {

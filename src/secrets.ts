@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { compilePattern, decodePointer, type PathPattern } from './pointer.js';
 import type { ResolvedPolicy } from './policy/types.js';
+import { isStableDoc, knownWithoutSecretKeys } from './load/stable.js';
 import type { Change, ConfigDoc, GateReport, JsonValue } from './types.js';
 
 /**
@@ -35,14 +36,22 @@ const keyCache = new Map<string, boolean>();
 export function secretMatcher(patterns: readonly string[]): (pointer: string) => boolean {
   const compiled: PathPattern[] = patterns.map((p) => compilePattern(p));
   return (pointer) => {
-    const segs = decodePointer(pointer);
+    const segs = pointerSegments(pointer);
     for (let i = 1; i <= segs.length; i++) {
-      const prefix = segs.slice(0, i);
-      if (isSecretKey(prefix[i - 1]!)) return true;
-      if (compiled.some((c) => c.matches(prefix))) return true;
+      if (isSecretKey(segs[i - 1]!)) return true;
+      if (compiled.length > 0) {
+        const prefix = segs.slice(0, i);
+        if (compiled.some((c) => c.matches(prefix))) return true;
+      }
     }
     return false;
   };
+}
+
+/** `decodePointer`, without its unescaping work for the usual pointer that has no `~` (nothing to unescape). */
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '' || pointer.includes('~')) return decodePointer(pointer);
+  return (pointer.charCodeAt(0) === 47 ? pointer.slice(1) : pointer).split('/');
 }
 
 /**
@@ -72,48 +81,101 @@ function collectBySecretKeys(root: JsonValue, add: (v: JsonValue | undefined) =>
 }
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Every secret string value found in the documents (for scrubbing free text), longest first. Iterative walk. */
-function collectSecrets(docs: Array<ConfigDoc | undefined>, patterns: readonly PathPattern[]): string[] {
-  const found = new Set<string>();
-  const add = (v: JsonValue | undefined): void => {
-    // A secret subtree: every scalar inside it is secret.
-    const stack: Array<JsonValue | undefined> = [v];
-    while (stack.length > 0) {
-      const x = stack.pop();
-      if (typeof x === 'string' && x.length >= 4) found.add(x);
-      else if (typeof x === 'number' && String(x).length >= 4) found.add(String(x));
-      else if (x !== null && typeof x === 'object') stack.push(...(Array.isArray(x) ? x : Object.values(x)));
-    }
-  };
-  for (const doc of docs) {
-    if (!doc || doc.value === undefined) continue;
-    if (patterns.length === 0) {
-      collectBySecretKeys(doc.value, add);
-      continue;
-    }
-    const stack: Array<{ v: JsonValue; segs: string[] | undefined }> = [{ v: doc.value, segs: patterns.length ? [] : undefined }];
-    while (stack.length > 0) {
-      const { v, segs } = stack.pop()!;
-      if (v === null || typeof v !== 'object') continue;
-      const isArr = Array.isArray(v);
-      const keys = isArr ? undefined : Object.keys(v);
-      const n = isArr ? v.length : keys!.length;
-      for (let i = 0; i < n; i++) {
-        const key = isArr ? String(i) : keys![i]!;
-        const child = isArr ? (v as JsonValue[])[i] : (v as Record<string, JsonValue>)[key];
-        const childSegs = segs ? [...segs, key] : undefined;
-        if ((!isArr && isSecretKey(key)) || (childSegs && patterns.some((p) => p.matches(childSegs)))) {
-          add(child);
-          continue;
-        }
-        if (child !== null && typeof child === 'object') {
-          const keep = childSegs && patterns.some((p) => p.couldMatchBelow(childSegs)) ? childSegs : undefined;
-          stack.push({ v: child!, segs: keep });
-        }
+/** Add every scalar of a secret subtree to `found` (strings of 4+ characters, numbers of 4+ digits). */
+function addSecretValues(found: Set<string>, v: JsonValue | undefined): void {
+  const stack: Array<JsonValue | undefined> = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'string' && x.length >= 4) found.add(x);
+    else if (typeof x === 'number' && String(x).length >= 4) found.add(String(x));
+    else if (x !== null && typeof x === 'object') stack.push(...(Array.isArray(x) ? x : Object.values(x)));
+  }
+}
+
+/** The secret values of one document, added to `found`. Iterative walk. */
+function collectDocSecrets(value: JsonValue, patterns: readonly PathPattern[], found: Set<string>): void {
+  const add = (v: JsonValue | undefined): void => addSecretValues(found, v);
+  if (patterns.length === 0) {
+    collectBySecretKeys(value, add);
+    return;
+  }
+  const stack: Array<{ v: JsonValue; segs: string[] | undefined }> = [{ v: value, segs: [] }];
+  while (stack.length > 0) {
+    const { v, segs } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const isArr = Array.isArray(v);
+    const keys = isArr ? undefined : Object.keys(v);
+    const n = isArr ? v.length : keys!.length;
+    for (let i = 0; i < n; i++) {
+      const key = isArr ? String(i) : keys![i]!;
+      const child = isArr ? (v as JsonValue[])[i] : (v as Record<string, JsonValue>)[key];
+      const childSegs = segs ? [...segs, key] : undefined;
+      if ((!isArr && isSecretKey(key)) || (childSegs && patterns.some((p) => p.matches(childSegs)))) {
+        add(child);
+        continue;
+      }
+      if (child !== null && typeof child === 'object') {
+        const keep = childSegs && patterns.some((p) => p.couldMatchBelow(childSegs)) ? childSegs : undefined;
+        stack.push({ v: child!, segs: keep });
       }
     }
   }
+}
+
+/**
+ * Secret values of immutable documents (see `load/stable.ts`: the gate's cached current config), per set of
+ * policy patterns: the live config is walked once, not on every evaluation.
+ */
+const stableDocSecrets = new WeakMap<ConfigDoc, { key: string; found: ReadonlySet<string> }>();
+
+/** Every secret string value found in the documents (for scrubbing free text), longest first. */
+function collectSecrets(docs: Array<ConfigDoc | undefined>, compiled: CompiledSecrets): string[] {
+  let found: Set<string> | undefined;
+  for (const doc of docs) {
+    if (!doc || doc.value === undefined) continue;
+    // Without patterns only secret-looking keys count, and the loader saw none in this (unchanged) document.
+    if (compiled.patterns.length === 0 && knownWithoutSecretKeys(doc)) continue;
+    if (isStableDoc(doc)) {
+      let hit = stableDocSecrets.get(doc);
+      if (hit === undefined || hit.key !== compiled.key) {
+        const own = new Set<string>();
+        collectDocSecrets(doc.value, compiled.patterns, own);
+        hit = { key: compiled.key, found: own };
+        stableDocSecrets.set(doc, hit);
+      }
+      if (hit.found.size > 0) {
+        found ??= new Set<string>();
+        for (const x of hit.found) found.add(x);
+      }
+      continue;
+    }
+    found ??= new Set<string>();
+    collectDocSecrets(doc.value, compiled.patterns, found);
+  }
+  if (found === undefined || found.size === 0) return [];
   return [...found].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+}
+
+/** The policy's `secrets` patterns, compiled, with the pointer predicate over them. */
+interface CompiledSecrets {
+  /** Identity of the pattern list (its JSON text). */
+  key: string;
+  patterns: PathPattern[];
+  isSecret: (pointer: string) => boolean;
+}
+
+const compiledSecrets = new Map<string, CompiledSecrets>();
+
+/** Compile (once per distinct list of patterns) the policy's `secrets` patterns. */
+function compileSecrets(patterns: readonly string[]): CompiledSecrets {
+  const key = patterns.length === 0 ? '' : JSON.stringify(patterns);
+  let hit = compiledSecrets.get(key);
+  if (hit === undefined) {
+    hit = { key, patterns: patterns.map((p) => compilePattern(p)), isSecret: secretMatcher(patterns) };
+    if (compiledSecrets.size >= 64) compiledSecrets.clear();
+    compiledSecrets.set(key, hit);
+  }
+  return hit;
 }
 
 function scrubString(s: string, secrets: readonly string[]): string {
@@ -135,17 +197,36 @@ function scrubValue(v: JsonValue | undefined, secrets: readonly string[]): JsonV
 }
 
 /** Replace every secret value in a value by its fingerprint, walking secret keys too. */
-function maskTree(v: JsonValue | undefined, pointer: string, isSecret: (p: string) => boolean): JsonValue | undefined {
+function maskTree(v: JsonValue | undefined, pointer: string, compiled: CompiledSecrets): JsonValue | undefined {
   if (v === undefined) return v;
-  if (isSecret(pointer)) return fingerprint(v);
+  if (compiled.isSecret(pointer)) return fingerprint(v);
+  return maskBelow(v, compiled.patterns.length > 0 ? pointerSegments(pointer) : undefined, compiled.patterns);
+}
+
+/**
+ * {@link maskTree} below a pointer known not to be secret (nor any of its ancestors): a child is secret exactly when
+ * its own key looks like a secret or a pattern matches its segments, so its pointer is never decoded again.
+ * `segs` is only tracked when there are patterns.
+ */
+function maskBelow(v: JsonValue, segs: string[] | undefined, patterns: readonly PathPattern[]): JsonValue {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x, i) => maskTree(x, `${pointer}/${i}`, isSecret) as JsonValue);
+  if (Array.isArray(v)) return v.map((x, i) => maskChild(x, String(i), true, segs, patterns) as JsonValue);
   const out: Record<string, JsonValue> = {};
   for (const k of Object.keys(v)) {
-    const child = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    Object.defineProperty(out, k, { value: maskTree(v[k], child, isSecret), enumerable: true, writable: true, configurable: true });
+    const masked = maskChild(v[k], k, false, segs, patterns);
+    // An own `__proto__` key must stay data: define it (an assignment would set the prototype).
+    if (k === '__proto__') Object.defineProperty(out, k, { value: masked, enumerable: true, writable: true, configurable: true });
+    else out[k] = masked as JsonValue;
   }
   return out;
+}
+
+function maskChild(x: JsonValue | undefined, key: string, index: boolean, segs: string[] | undefined, patterns: readonly PathPattern[]): JsonValue | undefined {
+  if (x === undefined) return x;
+  const childSegs = segs ? [...segs, key] : undefined;
+  // An array index (digits only) never looks like a secret key name.
+  if ((!index && isSecretKey(key)) || (childSegs !== undefined && patterns.some((p) => p.matches(childSegs)))) return fingerprint(x);
+  return maskBelow(x, childSegs, patterns);
 }
 
 /** Masks secrets of one pair of documents in changes, free text and values. */
@@ -157,9 +238,9 @@ export interface Masker {
 
 /** Build a masker for the secrets (policy `secrets` patterns and secret-looking keys) found in the documents. */
 export function createMasker(policy: Pick<ResolvedPolicy, 'secrets'>, docs: Array<ConfigDoc | undefined>): Masker {
-  const isSecret = secretMatcher(policy.secrets);
-  const secrets = collectSecrets(docs, policy.secrets.map((p) => compilePattern(p)));
-  const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, isSecret), secrets) as JsonValue;
+  const compiled = compileSecrets(policy.secrets);
+  const secrets = collectSecrets(docs, compiled);
+  const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, compiled), secrets) as JsonValue;
   return {
     changes: (changes) =>
       changes.map((c) => {
@@ -176,7 +257,7 @@ export function createMasker(policy: Pick<ResolvedPolicy, 'secrets'>, docs: Arra
 /** Mask secrets in a gate report: changed values at secret paths and any secret text in messages or details. */
 export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
   const m = createMasker(policy, [proposed, current]);
-  const isSecret = secretMatcher(policy.secrets);
+  const isSecret = compileSecrets(policy.secrets).isSecret;
   return {
     ...report,
     findings: report.findings.map((f) => {

@@ -8,6 +8,7 @@
  * them are walked here; everything else that differs goes to json-diff-ts whole.
  */
 import { OptionsError } from '../errors.js';
+import { isStableValue } from '../load/stable.js';
 import { compilePattern, decodePointer, type PathPattern } from '../pointer.js';
 import type { Change, ChangeSummary, JsonValue } from '../types.js';
 import { diffWithEngine } from './adapter.js';
@@ -148,14 +149,37 @@ export function diffConfigs(current: JsonValue | undefined, proposed: JsonValue 
     }
     return out.changes;
   }
-  new Walker(resolved, out).walk(current, proposed, false);
+  new Walker(resolved, out, isStableValue(current)).walk(current, proposed, false);
   return out.changes;
 }
+
+/** What the walker learnt about a keyed list of an immutable current document (cached by the list's identity). */
+interface OldListInfo {
+  keys: KeyValue[] | undefined;
+  sortedUnique: boolean;
+}
+
+const oldLists = new WeakMap<readonly JsonValue[], Map<string, OldListInfo>>();
+
+function oldListInfo(list: readonly JsonValue[], field: string): OldListInfo {
+  let byField = oldLists.get(list);
+  if (!byField) oldLists.set(list, (byField = new Map()));
+  let info = byField.get(field);
+  if (!info) {
+    const keys = keysOf(list, field);
+    info = { keys, sortedUnique: keys !== undefined && sortedUnique(keys) };
+    byField.set(field, info);
+  }
+  return info;
+}
+
 
 class Walker {
   constructor(
     private readonly opts: Resolved,
     private readonly out: Emitter,
+    /** The current document is immutable (see load/stable.ts): facts about its lists may be cached. */
+    private readonly stableOld = false,
   ) {}
 
   /** Diff two values at the emitter's current position. `different`: the caller knows they are not deep-equal. */
@@ -188,7 +212,67 @@ class Walker {
       }
     }
     if (!different && deepEqual(o, n)) return;
+    if (isObject(o) && isObject(n) && this.flatObjectDiff(o, n)) return;
     diffWithEngine(o, n, this.out);
+  }
+
+  /**
+   * What json-diff-ts gives (through the adapter) for two objects whose members are all scalars or deep-equal
+   * containers, without calling it (the common case of a keyed entry with a changed field): members in key
+   * order, `modified` where the scalars differ (`!==`, as json-diff-ts compares them), `added` / `removed` for
+   * members on one side only. Returns false, having emitted nothing, for anything else (a container that
+   * differs, an `undefined` member, an object that is not plain): the engine then handles the pair.
+   */
+  private flatObjectDiff(o: Record<string, JsonValue>, n: Record<string, JsonValue>): boolean {
+    if (engineKind(o) !== OBJECT || engineKind(n) !== OBJECT) return false;
+    const ko = Object.keys(o);
+    const kn = Object.keys(n);
+    for (let i = 0; i < ko.length; i++) {
+      const k = ko[i]!;
+      const a = o[k];
+      if (a === undefined) return false;
+      if (!hasOwn.call(n, k)) {
+        if (a !== null && typeof a === 'object' && engineKind(a) === undefined) return false;
+        continue;
+      }
+      const b = n[k];
+      if (b === undefined) return false;
+      if (a === b) {
+        if (a !== null && typeof a === 'object' && !engineEqual(a, a)) return false;
+        continue;
+      }
+      // Differing scalars are one `modified`; containers must be deep-equal (else the engine diffs them).
+      if ((a !== null && typeof a === 'object') || (b !== null && typeof b === 'object')) {
+        if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || !engineEqual(a, b)) return false;
+      }
+    }
+    for (let i = 0; i < kn.length; i++) {
+      const k = kn[i]!;
+      if (hasOwn.call(o, k)) continue;
+      const b = n[k];
+      if (b === undefined || (b !== null && typeof b === 'object' && engineKind(b) === undefined)) return false;
+    }
+    const all = new Set<string>(ko);
+    for (const k of kn) all.add(k);
+    const keys = [...all].sort(compareKeys);
+    const out = this.out;
+    for (const k of keys) {
+      const inOld = hasOwn.call(o, k);
+      const inNew = hasOwn.call(n, k);
+      if (inOld && inNew) {
+        const a = o[k]!;
+        const b = n[k]!;
+        if (a === b || (a !== null && typeof a === 'object')) continue; // equal scalars, or deep-equal containers
+        out.push(k, k, k);
+        out.emit('modified', a, b);
+      } else {
+        out.push(k, k, k);
+        if (inNew) out.emit('added', undefined, n[k]);
+        else out.emit('removed', o[k], undefined);
+      }
+      out.pop();
+    }
+    return true;
   }
 
   private walkObject(o: Record<string, JsonValue>, n: Record<string, JsonValue>): void {
@@ -238,11 +322,13 @@ class Walker {
    * not an object or has no scalar key, or two entries share a key; the caller then compares by index.
    */
   private walkKeyed(o: JsonValue[], n: JsonValue[], field: string, ordered: boolean, below: boolean): boolean {
-    const oldKeys = keysOf(o, field);
+    const info = this.stableOld ? oldListInfo(o, field) : undefined;
+    const oldKeys = info ? info.keys : keysOf(o, field);
     if (oldKeys === undefined) return false;
     const newKeys = keysOf(n, field);
     if (newKeys === undefined) return false;
-    const match = sortedUnique(oldKeys) && sortedUnique(newKeys) ? mergeMatch(oldKeys, newKeys) : mapMatch(oldKeys, newKeys);
+    const oldSorted = info ? info.sortedUnique : sortedUnique(oldKeys);
+    const match = oldSorted && sortedUnique(newKeys) ? mergeMatch(oldKeys, newKeys) : mapMatch(oldKeys, newKeys);
     if (match === undefined) return false;
     const { oldFor, removed } = match;
     const out = this.out;
@@ -254,7 +340,8 @@ class Walker {
         const i = oldFor[j]!;
         if (i < 0) continue;
         if (i < last) {
-          out.emit('reordered', oldKeys, newKeys);
+          // A cached key list is never handed out (a report could be changed by its reader).
+          out.emit('reordered', info ? oldKeys.slice() : oldKeys, newKeys);
           break;
         }
         last = i;
@@ -327,6 +414,54 @@ class Walker {
     }
     return false;
   }
+}
+
+const OBJECT = 1;
+const ARRAY = 2;
+const objectToString = Object.prototype.toString;
+
+/** How json-diff-ts classifies a container (by `Object.prototype.toString`): object, array, or something else. */
+function engineKind(v: object): typeof OBJECT | typeof ARRAY | undefined {
+  const t = objectToString.call(v);
+  return t === '[object Object]' ? OBJECT : t === '[object Array]' ? ARRAY : undefined;
+}
+
+/**
+ * Deep equality, true only when json-diff-ts also finds no change: every container inside is an object or an
+ * array by its classification, own enumerable keys alike, scalars `===`, no `undefined` member.
+ */
+function engineEqual(a: object, b: object): boolean {
+  const kind = engineKind(a);
+  if (kind === undefined || engineKind(b) !== kind) return false;
+  if (kind === ARRAY) {
+    const x = a as JsonValue[];
+    const y = b as JsonValue[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) {
+      const p = x[i];
+      const q = y[i];
+      if (p === undefined || q === undefined) return false;
+      if (p !== null && typeof p === 'object') {
+        if (q === null || typeof q !== 'object' || !engineEqual(p, q)) return false;
+      } else if (p !== q) return false;
+    }
+    return true;
+  }
+  const x = a as Record<string, JsonValue>;
+  const y = b as Record<string, JsonValue>;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  for (let i = 0; i < kx.length; i++) {
+    const k = kx[i]!;
+    if (!hasOwn.call(y, k)) return false;
+    const p = x[k];
+    const q = y[k];
+    if (p === undefined || q === undefined) return false;
+    if (p !== null && typeof p === 'object') {
+      if (q === null || typeof q !== 'object' || !engineEqual(p, q)) return false;
+    } else if (p !== q) return false;
+  }
+  return true;
 }
 
 /** True when `v` has at most ENGINE_MAX_NODES nodes (counting stops there, so this is O(1) in the size of `v`). */

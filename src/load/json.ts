@@ -9,6 +9,7 @@
  * Everything here is iterative: a 200,000-deep array cannot overflow the stack.
  */
 import { escapeSegment, decodePointer } from '../pointer.js';
+import { isSecretKey } from '../secrets.js';
 import type { Finding, JsonValue, SourceLocation } from '../types.js';
 import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
@@ -31,6 +32,8 @@ export interface JsonOutcome {
   failed: boolean;
   /** True when `JSON.parse` rejected the text (the caller may try YAML instead). */
   syntaxError: boolean;
+  /** False when no key of the value looks like a secret (known only on the JSON path). */
+  secretKeys?: boolean;
   locate: (pointer: string) => SourceLocation | undefined;
 }
 
@@ -151,6 +154,8 @@ interface WalkCounts {
   depth: number;
   /** Some number has a magnitude of at least 2^53 (candidate for precision loss). */
   bigNumbers: boolean;
+  /** Some key looks like a secret (`isSecretKey`); false means the secrets walk of the masker can be skipped. */
+  secretKeys: boolean;
 }
 
 const BIG = 9007199254740992;
@@ -161,7 +166,7 @@ function prototypeIsClean(): boolean {
 }
 
 /**
- * One iterative walk: keys, nodes, deepest nesting, large numbers. Stops at the first container deeper
+ * One iterative walk: keys, nodes, deepest nesting, large numbers, secret-looking keys. Stops at the first container deeper
  * than `maxDepth`. Arrays are iterated in place (their frame keeps an index) so that the walk allocates
  * almost nothing: allocating here would make the garbage collector move the freshly parsed value.
  */
@@ -171,13 +176,14 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
   let nodes = 1;
   let depth = 0;
   let bigNumbers = false;
+  let secretKeys = false;
   if (typeof root === 'number') bigNumbers = root >= BIG || root <= -BIG;
-  if (typeof root !== 'object' || root === null) return { keys, nodes, depth, bigNumbers };
+  if (typeof root !== 'object' || root === null) return { keys, nodes, depth, bigNumbers, secretKeys };
   const vs: object[] = [root];
   const is: number[] = [0];
   const ds: number[] = [1];
   depth = 1;
-  if (depth > maxDepth) return { keys, nodes, depth, bigNumbers };
+  if (depth > maxDepth) return { keys, nodes, depth, bigNumbers, secretKeys };
   outer: while (vs.length > 0) {
     const top = vs.length - 1;
     const v = vs[top]!;
@@ -214,6 +220,7 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
       for (const k in o) {
         keys++;
         nodes++;
+        if (!secretKeys && isSecretKey(k)) secretKeys = true;
         const x = o[k];
         if (typeof x === 'object' && x !== null) {
           if (d + 1 > depth) {
@@ -229,6 +236,7 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
       for (const k of ks) {
         keys++;
         nodes++;
+        if (!secretKeys && isSecretKey(k)) secretKeys = true;
         const x = o[k];
         if (typeof x === 'object' && x !== null) {
           if (d + 1 > depth) {
@@ -242,7 +250,7 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
       }
     }
   }
-  return { keys, nodes, depth, bigNumbers };
+  return { keys, nodes, depth, bigNumbers, secretKeys };
 }
 
 /** A duplicate key found by the strict scan. */
@@ -559,7 +567,8 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
   // JSON.parse is iterative in V8 but slows down badly past a million levels: with that many brackets,
   // check the depth on the text first. Otherwise the walk after parsing measures it.
   let keyBound: number;
-  if (countOpenBrackets(text, PRESCAN_BRACKETS) > PRESCAN_BRACKETS) {
+  // A text of at most PRESCAN_BRACKETS characters cannot hold more brackets than that: no count needed.
+  if (text.length > PRESCAN_BRACKETS && countOpenBrackets(text, PRESCAN_BRACKETS) > PRESCAN_BRACKETS) {
     const pre = prescanJson(text, limits.maxDepth);
     if (pre.tooDeepAt !== -1) return tooDeep(pre.tooDeepAt);
     keyBound = pre.keys;
@@ -642,6 +651,7 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     findings,
     failed: false,
     syntaxError: false,
+    secretKeys: counts.secretKeys,
     locate: (pointer: string) => (locator ??= new JsonLocator(text, lines)).locate(pointer),
   };
 }

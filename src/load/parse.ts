@@ -7,6 +7,7 @@ import type { ConfigDoc, ConfigFormat, Finding, InputLimits, JsonValue, SourceLo
 import { capFindings, makeFinding, where } from './findings.js';
 import { parseJsonText } from './json.js';
 import { resolveLimits } from './limits.js';
+import { markNoSecretKeys } from './stable.js';
 import { decodeInput, LineIndex, utf8Length } from './text.js';
 import { parseYamlText } from './yaml.js';
 
@@ -64,6 +65,8 @@ function makeDoc(fields: {
   findings: Finding[];
   failed: boolean;
   locate?: (pointer: string) => SourceLocation | undefined;
+  /** False when the loader saw every key and none looks like a secret. */
+  secretKeys?: boolean;
 }): ConfigDoc {
   const locate = fields.locate;
   const doc: ConfigDoc = {
@@ -79,6 +82,7 @@ function makeDoc(fields: {
     },
   };
   Object.defineProperty(doc, DOC_BRAND, { value: true });
+  if (fields.secretKeys === false && fields.value !== undefined) markNoSecretKeys(doc);
   return Object.freeze(doc);
 }
 

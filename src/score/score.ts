@@ -4,7 +4,7 @@
  * Pure and deterministic: no clock, no I/O; the order of changes, findings, targets or object keys does
  * not change the result. Weights are in {@link WEIGHTS}.
  */
-import { compare as semverCompare, valid as semverValid } from 'semver';
+import { parse as semverParse, type SemVer } from 'semver';
 import type { ResolvedPolicy, TierSpec } from '../policy/types.js';
 import { compilePattern, getAtPointer } from '../pointer.js';
 import type {
@@ -350,11 +350,27 @@ function versionCheck(
   const to = getAtPointer(input.proposed.value, path);
   const from = getAtPointer(cur.value, path);
   if (typeof to !== 'string' || typeof from !== 'string') return undefined;
-  if (semverValid(to) === null || semverValid(from) === null) return undefined;
+  const toVersion = parsedSemver(to);
+  const fromVersion = parsedSemver(from);
+  if (toVersion === null || fromVersion === null) return undefined;
   const contentChanged = changes.some((c) => c.change.pointer !== path && c.change.path !== path);
   if (!contentChanged) return undefined;
-  const order = semverCompare(to, from);
+  const order = toVersion.compare(fromVersion);
   return order > 0 ? undefined : { from, to, order };
+}
+
+/** Parsed versions (`semver.parse`; null when not a valid semver), per string: the live version repeats across pushes. */
+const semverCache = new Map<string, SemVer | null>();
+
+function parsedSemver(v: string): SemVer | null {
+  if (v.length > 256) return semverParse(v); // not a semver (too long); not worth keeping
+  let hit = semverCache.get(v);
+  if (hit === undefined) {
+    hit = semverParse(v);
+    if (semverCache.size >= 256) semverCache.clear();
+    semverCache.set(v, hit);
+  }
+  return hit;
 }
 
 /** Distinct targets under maintenance: `detail.targets` lists, else `detail.count`, else one per finding. */

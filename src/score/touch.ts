@@ -10,7 +10,13 @@ export interface PreparedChange {
 
 /** Decode every change's pointer once. */
 export function prepareChanges(changes: readonly Change[]): PreparedChange[] {
-  return changes.map((change) => ({ change, segments: decodePointer(change.pointer) }));
+  return changes.map((change) => ({ change, segments: pointerSegments(change.pointer) }));
+}
+
+/** `decodePointer`, without its unescaping work for the usual pointer that has no `~` (nothing to unescape). */
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '' || pointer.includes('~')) return decodePointer(pointer);
+  return (pointer.charCodeAt(0) === 47 ? pointer.slice(1) : pointer).split('/');
 }
 
 /** Compile every pattern. */

@@ -7,7 +7,8 @@ import { PolicyError } from '../errors.js';
 import { compilePattern, type PathPattern } from '../pointer.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, Finding, JsonValue, Target } from '../types.js';
-import { compileConfigSchema, type ValidateFunction } from './ajv.js';
+import { isStableDoc } from '../load/stable.js';
+import { compileConfigSchema, type ErrorObject, type ValidateFunction } from './ajv.js';
 import { expiryFindings, regexFindings, targetFindings } from './checks.js';
 import {
   compileKeys,
@@ -100,6 +101,8 @@ export function compileValidator(policy: ResolvedPolicy): CompiledValidator {
     return cc;
   });
   const regexCache = new Map<string, RegexVerdict>();
+  // Schema errors of immutable current documents (the gate's cache of the live config): independent of `at`.
+  const lkgSchemaErrors = new WeakMap<ConfigDoc, ErrorObject[]>();
 
   return {
     validate(input: ValidateInput): Finding[] {
@@ -161,7 +164,7 @@ export function compileValidator(policy: ResolvedPolicy): CompiledValidator {
       }
       // After the uniqueness scan, whose keyed-list indexes growth reuses.
       if (current) {
-        run('rollback.lkg-invalid', '', () => lkgFindings(current, schemaFn, checks, at), 'current');
+        run('rollback.lkg-invalid', '', () => lkgFindings(current, schemaFn, checks, at, lkgSchemaErrors), 'current');
         if (hasProposed && current.value !== undefined) run('limit.growth', '', () => growthFindings(policy, keyed, proposed, current, keyIndexes));
       }
 
@@ -171,7 +174,13 @@ export function compileValidator(policy: ResolvedPolicy): CompiledValidator {
 }
 
 /** The LKG must itself be valid: rolling back to it must be safe. At most one finding per reason. */
-function lkgFindings(current: ConfigDoc, schemaFn: ValidateFunction | undefined, checks: CompiledCheck[], at: Date): Finding[] {
+function lkgFindings(
+  current: ConfigDoc,
+  schemaFn: ValidateFunction | undefined,
+  checks: CompiledCheck[],
+  at: Date,
+  memo: WeakMap<ConfigDoc, ErrorObject[]>,
+): Finding[] {
   const out: Finding[] = [];
   const value = current.value;
   const make = (message: string, path: string, detail: Record<string, JsonValue>): Finding => {
@@ -185,7 +194,11 @@ function lkgFindings(current: ConfigDoc, schemaFn: ValidateFunction | undefined,
     return out;
   }
   if (schemaFn) {
-    const errors = schemaErrors(schemaFn, value);
+    let errors = memo.get(current);
+    if (errors === undefined) {
+      errors = schemaErrors(schemaFn, value);
+      if (isStableDoc(current)) memo.set(current, errors);
+    }
     if (errors.length > 0) {
       const first = errors.slice(0, 3).map((e) => ({ path: errorPointer(e), keyword: e.keyword, message: describeSchemaError(e, value) }));
       out.push(

@@ -1,4 +1,5 @@
 /** Size, growth, shrink, cardinality and uniqueness limits. Every walk is iterative and linear in the document size. */
+import { isStableDoc } from '../load/stable.js';
 import { compilePattern, decodePointer, encodePointer, type PathPattern } from '../pointer.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, Finding, JsonObject, JsonValue, Severity } from '../types.js';
@@ -112,6 +113,11 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
   const pv = proposed.value;
   if (cv === undefined || pv === undefined || cv === null || pv === null || typeof cv !== 'object' || typeof pv !== 'object') return out;
   const hasKeys = keyed.patterns.length > 0;
+  // In an immutable current document (see load/stable.ts), the entries of a list can be skipped when no list
+  // inside them is long enough to give a finding (`listFindings`: a current list of 0 entries never does, one of
+  // 1 entry only when `minListSize` is at most 1).
+  const stableCurrent = isStableDoc(current);
+  const findingLength = minListSize > 1 ? 2 : 1;
   const stack: PairNode[] = [{ c: cv, p: pv, parent: undefined, seg: '', depth: 0 }];
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -123,8 +129,9 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
         // current keys the proposal no longer has.
         // Fast path: lists usually keep their order, so the entry at the same position (shifted by the last
         // offset seen) is tried first with a plain string comparison; the index is consulted only on a miss.
-        const index = keyIndex(p, field, keyIndexes);
-        const done = new Uint8Array(p.length);
+        let index: Map<string, number> | undefined;
+        const descend = !stableCurrent || longestListInEntries(c) >= findingLength;
+        const done = descend ? new Uint8Array(p.length) : undefined;
         let removed = 0;
         let offset = 0;
         for (let j = 0; j < c.length; j++) {
@@ -133,7 +140,7 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
           if (k === undefined) continue;
           let i = j + offset;
           if (i < 0 || i >= p.length || entryKey(p[i], field) !== k) {
-            const found = index.get(k);
+            const found = (index ??= keyIndex(p, field, keyIndexes)).get(k);
             if (found === undefined) {
               removed++;
               continue;
@@ -141,7 +148,7 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
             i = found;
             offset = i - j;
           }
-          if (done[i] === 1) continue; // an earlier current entry with the same key was matched already
+          if (done === undefined || done[i] === 1) continue; // an earlier current entry with the same key was matched already
           done[i] = 1;
           const pe = p[i]!;
           if (ce !== null && typeof ce === 'object' && pe !== null && typeof pe === 'object') stack.push({ c: ce, p: pe, parent: node, seg: i, depth: node.depth + 1 });
@@ -149,7 +156,7 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
         listFindings(out, policy, proposed, node, c, p, field, removed, minListSize);
       } else {
         listFindings(out, policy, proposed, node, c, p, undefined, Math.max(0, c.length - p.length), minListSize);
-        const n = Math.min(c.length, p.length);
+        const n = !stableCurrent || longestListInEntries(c) >= findingLength ? Math.min(c.length, p.length) : 0;
         for (let i = n - 1; i >= 0; i--) {
           const ce = c[i]!;
           const pe = p[i]!;
@@ -169,6 +176,42 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
     }
   }
   return out;
+}
+
+/** Longest list inside the entries of a list (an entry that is a list counts), per list of an immutable document. */
+const longestNested = new WeakMap<readonly JsonValue[], number>();
+
+/**
+ * The length of the longest list anywhere inside the entries of `list` (0 when there is none). Only for lists of
+ * immutable documents (the result is cached by the list's identity). Iterative.
+ */
+function longestListInEntries(list: readonly JsonValue[]): number {
+  const hit = longestNested.get(list);
+  if (hit !== undefined) return hit;
+  let longest = 0;
+  const stack: object[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i];
+    if (e !== null && typeof e === 'object') stack.push(e);
+  }
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (Array.isArray(v)) {
+      if (v.length > longest) longest = v.length;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (x !== null && typeof x === 'object') stack.push(x);
+      }
+    } else {
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        const x: unknown = (v as Record<string, unknown>)[k];
+        if (x !== null && typeof x === 'object') stack.push(x);
+      }
+    }
+  }
+  longestNested.set(list, longest);
+  return longest;
 }
 
 /** A node of an iterative walk; segments are rebuilt from the parent chain only when needed. */
@@ -389,16 +432,48 @@ export function implicitUniqueFindings(
       }
       for (let i = v.length - 1; i >= 0; i--) {
         const e = v[i]!;
-        if (e !== null && typeof e === 'object') stack.push({ v: e, parent: node, seg: i, depth: node.depth + 1 });
+        if (e !== null && typeof e === 'object' && !inert(e)) stack.push({ v: e, parent: node, seg: i, depth: node.depth + 1 });
       }
     } else if (v !== null && typeof v === 'object') {
       for (const k in v) {
         const e = v[k]!;
-        if (e !== null && typeof e === 'object' && Object.prototype.hasOwnProperty.call(v, k)) stack.push({ v: e, parent: node, seg: k, depth: node.depth + 1 });
+        if (e !== null && typeof e === 'object' && !inert(e) && Object.prototype.hasOwnProperty.call(v, k)) stack.push({ v: e, parent: node, seg: k, depth: node.depth + 1 });
       }
     }
   }
   return { findings: out, exactDuplicates };
+}
+
+/**
+ * A container the uniqueness walk can find nothing in, so it is not visited: a list of fewer than two entries with
+ * no object inside (no duplicates in fewer than two entries, nothing below), or an object whose children are all
+ * scalars or such lists. Objects are looked into one level only (a nested object counts as work).
+ */
+function inert(v: JsonValue): boolean {
+  if (!Array.isArray(v)) return !hasWork(v as JsonObject);
+  if (v.length === 0) return true;
+  if (v.length > 1) return false;
+  const e = v[0];
+  return e === null || typeof e !== 'object';
+}
+
+/** True when an object has a child the uniqueness walk must visit (an object or list that is not inert). */
+function hasWork(o: JsonObject): boolean {
+  for (const k in o) {
+    const e = o[k];
+    if (e === null || typeof e !== 'object') continue;
+    if (Array.isArray(e) ? !inertList(e) : true) {
+      if (Object.prototype.hasOwnProperty.call(o, k)) return true;
+    }
+  }
+  return false;
+}
+
+function inertList(v: readonly JsonValue[]): boolean {
+  if (v.length === 0) return true;
+  if (v.length > 1) return false;
+  const e = v[0];
+  return e === null || typeof e !== 'object';
 }
 
 /** The `limit.unique` warning for a list of objects with exact duplicate entries (unless already reported). */

@@ -136,13 +136,29 @@ export function scanDuplicates(list: readonly JsonValue[], field: string | undef
     }
   };
   if (field !== undefined) {
-    const seen = new Map<string, number>();
+    // Keys in strictly increasing order (generated, sorted files) are unique: no hashing. The key index is then
+    // built only if something asks for it (see keyIndex).
+    const keys = new Array<string | undefined>(list.length);
+    let prev: string | undefined;
+    let sorted = true;
     for (let i = 0; i < list.length; i++) {
       const k = entryKey(list[i], field);
+      keys[i] = k;
       if (k === undefined) {
         out.missing++;
         continue;
       }
+      if (sorted && prev !== undefined && !(prev < k)) sorted = false;
+      prev = k;
+    }
+    if (sorted) {
+      if (keyIndexes) keyedInfo(keyIndexes, list, field).scan = { scan: out, maxExamples };
+      return out;
+    }
+    const seen = new Map<string, number>();
+    for (let i = 0; i < list.length; i++) {
+      const k = keys[i];
+      if (k === undefined) continue;
       // One hash operation per entry: a key seen before leaves the size unchanged (the index then points at
       // the latest entry with the key, which is as good a counterpart as any for matching).
       const size = seen.size;
@@ -150,8 +166,9 @@ export function scanDuplicates(list: readonly JsonValue[], field: string | undef
       if (seen.size === size) note(i, showKey(k));
     }
     if (keyIndexes) {
-      setKeyIndex(keyIndexes, list, field, seen);
-      scanOfIndex.set(seen, { scan: out, maxExamples });
+      const info = keyedInfo(keyIndexes, list, field);
+      info.index = seen;
+      info.scan = { scan: out, maxExamples };
     }
     return out;
   }
@@ -177,39 +194,43 @@ export function scanDuplicates(list: readonly JsonValue[], field: string | undef
   return out;
 }
 
-/** The scan that built a cached key index (so a second scan of the same list by the same field is free). */
-const scanOfIndex = new WeakMap<Map<string, number>, { scan: DuplicateScan; maxExamples: number }>();
-
 /**
- * The result of an earlier keyed {@link scanDuplicates} of `list` by `field` in this evaluation (recorded with its
- * key index in `keyIndexes`), as a copy; `undefined` when there was none.
+ * The result of an earlier keyed {@link scanDuplicates} of `list` by `field` in this evaluation (recorded in
+ * `keyIndexes`), as a copy; `undefined` when there was none.
  */
 export function cachedScan(list: readonly JsonValue[], field: string, keyIndexes: KeyIndexCache | undefined, maxExamples = 5): DuplicateScan | undefined {
-  const index = keyIndexes?.get(list)?.get(field);
-  const hit = index ? scanOfIndex.get(index) : undefined;
+  const hit = keyIndexes?.get(list)?.get(field)?.scan;
   if (!hit || hit.maxExamples !== maxExamples) return undefined;
   return { ...hit.scan, examples: hit.scan.examples.slice() };
 }
 
-/** Per-evaluation cache of keyed-list indexes (list -> field -> key -> first index), so each list is hashed once. */
-export type KeyIndexCache = WeakMap<readonly JsonValue[], Map<string, Map<string, number>>>;
+/** What one evaluation learnt about a keyed list: its key index (key -> entry index) and its duplicate scan. */
+export interface KeyedListInfo {
+  index?: Map<string, number>;
+  scan?: { scan: DuplicateScan; maxExamples: number };
+}
 
-function setKeyIndex(cache: KeyIndexCache, list: readonly JsonValue[], field: string, index: Map<string, number>): void {
+/** Per-evaluation cache of keyed lists (list -> field -> index and scan), so each list is hashed at most once. */
+export type KeyIndexCache = WeakMap<readonly JsonValue[], Map<string, KeyedListInfo>>;
+
+function keyedInfo(cache: KeyIndexCache, list: readonly JsonValue[], field: string): KeyedListInfo {
   let byField = cache.get(list);
   if (!byField) cache.set(list, (byField = new Map()));
-  byField.set(field, index);
+  let info = byField.get(field);
+  if (!info) byField.set(field, (info = {}));
+  return info;
 }
 
 /** Key -> index of the first entry with that key, from the cache or built now. */
 export function keyIndex(list: readonly JsonValue[], field: string, cache: KeyIndexCache | undefined): Map<string, number> {
-  const hit = cache?.get(list)?.get(field);
+  const hit = cache?.get(list)?.get(field)?.index;
   if (hit) return hit;
   const index = new Map<string, number>();
   for (let j = list.length - 1; j >= 0; j--) {
     const k = entryKey(list[j], field);
     if (k !== undefined) index.set(k, j);
   }
-  if (cache) setKeyIndex(cache, list, field, index);
+  if (cache) keyedInfo(cache, list, field).index = index;
   return index;
 }
 
