@@ -258,11 +258,15 @@ function evaluatePush(input: PushInput): GateReport {
     pushAll(findings, currentPrecisionFindings(current, proposed));
     // A current config that does not parse cannot be rolled back to.
     if (current.failed) {
+      // Point at the first load problem of the current file (its location), so that CI annotations land on it.
+      const first = current.findings.find((f) => f.severity === 'block') ?? current.findings[0];
       findings.push({
         rule: 'rollback.lkg-invalid',
         severity: 'warn',
         document: 'current',
-        message: `the current config ${current.file} could not be loaded (${current.findings[0]?.message ?? 'unknown error'}); rolling back to it would not be safe and the push cannot be compared with it`,
+        message: `the current config ${current.file} could not be loaded (${first?.message ?? 'unknown error'}); rolling back to it would not be safe and the push cannot be compared with it`,
+        ...(first?.path !== undefined ? { path: first.path } : {}),
+        ...(first?.location ? { location: first.location } : {}),
       });
     }
   }

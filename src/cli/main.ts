@@ -165,8 +165,16 @@ function atOf(values: Record<string, string | boolean | undefined>, io: CliIo): 
   const raw = str(values, 'at');
   if (raw === undefined) return io.now();
   // Require a date with a time zone or a plain date; reject free text that Date() would half-understand.
-  const d = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? new Date(raw) : new Date(Number.NaN);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--at must be an ISO-8601 date-time like 2025-11-18T11:20:00Z, got ${JSON.stringify(raw)}`);
+  // A date-time without `Z` or an offset would be read in the machine's local zone (a different report per
+  // machine), and Date() rolls impossible days over (2025-02-30 -> 2025-03-02): both are usage errors.
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.exec(raw);
+  const d = m ? new Date(raw) : new Date(Number.NaN);
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  const realDay = day !== undefined && day.getUTCMonth() === Number(m?.[2]) - 1 && day.getUTCDate() === Number(m?.[3]);
+  if (Number.isNaN(d.getTime()) || !realDay) {
+    const hint = /T[\d:.]+$/.test(raw) ? ' (add `Z` or an offset such as +01:00: a time without a zone is ambiguous)' : '';
+    throw new UsageError(`--at must be an ISO-8601 date-time like 2025-11-18T11:20:00Z, got ${JSON.stringify(raw)}${hint}`);
+  }
   return d;
 }
 

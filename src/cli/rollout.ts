@@ -323,6 +323,8 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
       const policy = h.policyOf(io, h.str(values, 'policy'));
       const hc = policy.rollout.health;
+      // a zero health timeout would fail every check (and runRollout rejects it under its own option name)
+      if (!(hc.timeoutMs > 0)) throw new UsageError(`the policy's \`rollout.health.timeout\` must be greater than 0, got ${hc.timeoutMs}ms`);
       const healthSpec = h.str(values, 'health');
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
       const health = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;

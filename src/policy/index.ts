@@ -336,6 +336,15 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
     });
   }
 
+  // Health timing: a zero interval would spin and a zero timeout would fail every check.
+  const health = isObject(doc.rollout) && isObject(doc.rollout.health) ? doc.rollout.health : undefined;
+  for (const key of ['interval', 'timeout'] as const) {
+    const v = health?.[key];
+    if (v !== undefined && tryParseDuration(v) === 0) {
+      problems.add(`/rollout/health/${key}`, `\`rollout.health.${key}\` must be a duration greater than 0, got ${shown(v)}`);
+    }
+  }
+
   // Limits.
   if (isObject(doc.limits)) {
     checkThresholds(doc.limits.growth, '/limits/growth', POLICY_DEFAULTS.growth, problems);

@@ -39,6 +39,7 @@ interface DraftWave {
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+const STAGE_KEYS: ReadonlySet<string> = new Set(['name', 'count', 'percent', 'select', 'bake', 'approval']);
 const byId = (a: Target, b: Target): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -63,13 +64,15 @@ function validateStages(stages: unknown): { stage: StageSpec; bakeMs: number }[]
     names.add(s.name);
     const modes = (['count', 'percent', 'select'] as const).filter((k) => s[k] !== undefined);
     if (modes.length !== 1) {
-      throw new OptionsError(`\`${f}\` must have exactly one of \`count\`, \`percent\` or \`select\`, got ${modes.length === 0 ? 'none' : modes.join(' and ')}`);
+      const unknown = Object.keys(s).filter((k) => !STAGE_KEYS.has(k));
+      const hint = modes.length === 0 && unknown.length > 0 ? ` (unknown ${unknown.length === 1 ? 'key' : 'keys'} ${unknown.map((k) => `\`${k}\``).join(', ')})` : '';
+      throw new OptionsError(`\`${f}\` must have exactly one of \`count\`, \`percent\` or \`select\`, got ${modes.length === 0 ? 'none' : modes.join(' and ')}${hint}`);
     }
     if (s.count !== undefined && (typeof s.count !== 'number' || !Number.isInteger(s.count) || s.count < 1)) {
       throw new OptionsError(`\`${f}.count\` must be a positive integer, got ${JSON.stringify(s.count)}`);
     }
     if (s.percent !== undefined && (typeof s.percent !== 'number' || !Number.isFinite(s.percent) || s.percent <= 0 || s.percent > 100)) {
-      throw new OptionsError(`\`${f}.percent\` must be between 0 and 100, got ${JSON.stringify(s.percent)}`);
+      throw new OptionsError(`\`${f}.percent\` must be between 0 and 100, got ${JSON.stringify(s.percent)}${typeof s.percent === 'number' && s.percent <= 0 ? ' (it must be greater than 0)' : ''}`);
     }
     if (s.select !== undefined && !isSelector(s.select)) {
       throw new OptionsError(`\`${f}.select\` must be a label selector like { region: "SCL" }, got ${JSON.stringify(s.select)}`);

@@ -120,9 +120,31 @@ const CHANGED: ReadonlySet<TargetState['status']> = new Set(['applying', 'applie
 function posInt(v: unknown, field: string, min: number, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new OptionsError(`\`${field}\` must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    throw new OptionsError(`\`${field}\` must be an integer >= ${min}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   }
   return v;
+}
+
+/** A timeout: a duration > 0 (a zero timeout would fail every call). */
+function timeoutMs(v: unknown, field: string, dflt: string): number {
+  const ms = parseDuration(v ?? dflt, field);
+  if (ms <= 0) throw new OptionsError(`\`${field}\` must be a duration greater than 0, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+const RUN_KEYS: ReadonlySet<string> = new Set([
+  'plan', 'proposed', 'lkg', 'changes', 'apply', 'health', 'rollback', 'approval', 'promote', 'concurrency',
+  'rollbackConcurrency', 'applyTimeout', 'rollbackTimeout', 'healthOptions', 'failureBudget', 'judge', 'signal',
+  'journal', 'onEvent', 'id',
+]);
+const HEALTH_KEYS: ReadonlySet<string> = new Set(['interval', 'timeout', 'failureLimit', 'successes']);
+
+/** Option names runRollout does not know (typos, guesses): reported as `warning` events, not silently dropped. */
+function unknownOptions(o: RunOptions): string[] {
+  const out = Object.keys(o).filter((k) => !RUN_KEYS.has(k));
+  const h = o.healthOptions;
+  if (h !== null && typeof h === 'object') out.push(...Object.keys(h).filter((k) => !HEALTH_KEYS.has(k)).map((k) => `healthOptions.${k}`));
+  return out;
 }
 
 function fn(v: unknown, field: string, required: boolean): void {
@@ -429,14 +451,14 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
 function resolveOptions(o: Partial<RunOptions>): Resolved {
   const h = o.healthOptions ?? {};
   const concurrency = posInt(o.concurrency, 'concurrency', 1, 16);
-  const applyTimeoutMs = parseDuration(o.applyTimeout ?? '5m', 'applyTimeout');
+  const applyTimeoutMs = timeoutMs(o.applyTimeout, 'applyTimeout', '5m');
   return {
     concurrency,
     rollbackConcurrency: posInt(o.rollbackConcurrency, 'rollbackConcurrency', 1, concurrency),
     applyTimeoutMs,
-    rollbackTimeoutMs: o.rollbackTimeout === undefined ? applyTimeoutMs : parseDuration(o.rollbackTimeout, 'rollbackTimeout'),
+    rollbackTimeoutMs: o.rollbackTimeout === undefined ? applyTimeoutMs : timeoutMs(o.rollbackTimeout, 'rollbackTimeout', '5m'),
     intervalMs: parseDuration(h.interval ?? '30s', 'healthOptions.interval'),
-    healthTimeoutMs: parseDuration(h.timeout ?? '10s', 'healthOptions.timeout'),
+    healthTimeoutMs: timeoutMs(h.timeout, 'healthOptions.timeout', '10s'),
     failureLimit: posInt(h.failureLimit, 'healthOptions.failureLimit', 0, 0),
     successes: posInt(h.successes, 'healthOptions.successes', 1, 1),
     failureBudget: posInt(o.failureBudget, 'failureBudget', 0, 0),
@@ -779,6 +801,10 @@ export async function runRollout(options: RunOptions): Promise<RolloutResult> {
     }
   }
   if (options.changes !== undefined && !Array.isArray(options.changes)) throw new OptionsError('`changes` must be a list of changes');
+  const sig = options.signal as unknown;
+  if (sig !== undefined && !(sig instanceof AbortSignal)) {
+    throw new OptionsError('`signal` must be an AbortSignal (e.g. `new AbortController().signal` or `AbortSignal.timeout(ms)`)');
+  }
   // One listener on the caller's signal; the many per-hook listeners go on an internal signal without a listener cap.
   const internal = new AbortController();
   setMaxListeners(0, internal.signal);
@@ -848,6 +874,8 @@ async function forward(engine: Engine, options: RunOptions, s: Resolved, signal:
   const total = plan.waves.reduce((n, w) => n + w.targets.length, 0);
   engine.emit({ type: 'rollout.started', id: engine.init.id, waves: plan.waves.length, targets: total });
   if (!options.health) engine.emit({ type: 'warning', message: 'no health hook: health is not checked, stages only wait their bake time' });
+  const unknown = unknownOptions(options);
+  if (unknown.length > 0) engine.emit({ type: 'warning', message: `unknown runRollout options ignored: ${unknown.map((k) => `\`${k}\``).join(', ')}` });
   // One runner per hook kind for the whole rollout: one abort listener each, one timer for all calls in flight.
   const applyRunner = new HookRunner(s.applyTimeoutMs, signal, 'apply on ', engine.ctxBase);
   const healthRunner = new HookRunner(s.healthTimeoutMs, signal, 'health check of ', engine.ctxBase);
@@ -1190,7 +1218,7 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
   fn(hooks.onEvent, 'onEvent', false);
   const journal = toJournal(journalOrPath);
   const concurrency = posInt(hooks.rollbackConcurrency, 'rollbackConcurrency', 1, 16);
-  const rollbackTimeoutMs = parseDuration(hooks.rollbackTimeout ?? '5m', 'rollbackTimeout');
+  const rollbackTimeoutMs = timeoutMs(hooks.rollbackTimeout, 'rollbackTimeout', '5m');
   await journal.lock();
   try {
     const records = await journal.read();
@@ -1199,7 +1227,7 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
     if (finished) {
       const r = finished.result;
       const errors = (r.errors ?? []).map((e) => RolloutError.fromJSON(e));
-      const res: RolloutResult = { ...r, errors };
+      const res: RolloutResult = { ...r, errors, resumed: true };
       if (errors.length > 0) res.error = new AggregateError(errors, r.reason ?? `rollout ${r.id} met ${errors.length} errors`);
       return res;
     }
@@ -1227,10 +1255,17 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
       onEvent: hooks.onEvent,
     });
     const seenApplying = new Set<string>();
+    const seenApplied = new Set<string>();
     for (let i = start + 1; i < records.length; i++) {
       const r = records[i]!;
       if (r.type === 'target') {
         engine.states.set(r.targetId, r.state);
+        // rebuild the stage counts the crashed run had journaled (the summary said "0/1 applied" for applied stages)
+        if (r.state.status === 'applied' && !seenApplied.has(r.targetId)) {
+          seenApplied.add(r.targetId);
+          const o = engine.stages[r.state.stage];
+          if (o) o.applied++;
+        }
         if (r.state.status === 'applying' && !seenApplying.has(r.targetId)) {
           seenApplying.add(r.targetId);
           engine.changedOrder.push(r.targetId);

@@ -40,8 +40,13 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/**
+ * Ratio for messages, truncated (never rounded up) to 2 decimals so that a ratio just under a threshold
+ * never reads as the threshold itself (1.99 is `1.99x`, not `2.0x`); `2.0x` and `1.5x` keep one decimal.
+ */
 function ratioText(r: number): string {
-  return `${r.toFixed(1)}x`;
+  const s = (Math.floor(r * 100 + 1e-9) / 100).toFixed(2);
+  return `${s.endsWith('0') ? s.slice(0, -1) : s}x`;
 }
 
 function pct(f: number): string {

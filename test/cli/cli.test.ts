@@ -113,6 +113,9 @@ describe('confgate check', () => {
       ['check'],
       ['check', '--proposed', 'tweak.json', '--format', 'xml'],
       ['check', '--proposed', 'tweak.json', '--at', 'yesterday'],
+      // no zone: would depend on the machine's TZ; impossible day: Date() would roll it to March
+      ['check', '--proposed', 'tweak.json', '--at', '2025-11-18T11:20:00'],
+      ['check', '--proposed', 'tweak.json', '--at', '2025-02-30T00:00:00Z'],
       ['check', '--proposed', 'tweak.json', '--frobnicate'],
       ['frobnicate'],
     ]) {

@@ -316,3 +316,18 @@ describe('schema and imports resolve relative to the policy file', () => {
     expect(p.windows[0]).toMatchObject({ kind: 'freeze', targets: { env: 'prod' } });
   });
 });
+
+describe('rollout.health timing', () => {
+  it('rejects a zero interval or timeout, naming the key', () => {
+    for (const key of ['interval', 'timeout']) {
+      let err: unknown;
+      try {
+        loadPolicy({ text: `version: 1\nrollout:\n  health:\n    ${key}: 0s\n`, file: 'p.yaml' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PolicyError);
+      expect((err as PolicyError).problems.join('\n')).toMatch(new RegExp(`p\\.yaml:4:\\d+: /rollout/health/${key}: .*greater than 0`));
+    }
+  });
+});

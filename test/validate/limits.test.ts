@@ -182,3 +182,14 @@ describe('large keyed lists', () => {
     expect(fs[0]!.detail).toMatchObject({ duplicates: 10, firstDuplicateIndex: 100_000 });
   });
 });
+
+describe('growth ratio text never rounds up to the threshold', () => {
+  it('a document just under 2x reads 1.9Nx (warn), not 2.0x', () => {
+    const current = jsonDoc({ blob: 'x'.repeat(1990) }, 'current.json');
+    const proposed = jsonDoc({ blob: 'x'.repeat(3970) });
+    const g = only(run({}, { proposed, current }), 'limit.growth').find((f) => f.path === '')!;
+    expect(g.severity).toBe('warn');
+    expect(g.message).toMatch(/\(1\.9[0-9]x, warn at 1\.5x\)/);
+    expect(g.message).not.toMatch(/2\.0x/);
+  });
+});
