@@ -296,37 +296,44 @@ function evaluatePush(input: PushInput): GateReport {
     ),
   );
 
-  // Blast radius: the plan with the policy's stages, before a tier may pick other stages.
+  // Blast radius: the plan with the policy's stages. A risk tier is chosen without blast-radius, so when it picks
+  // other stages the push is re-planned with them and scored again: the score describes the plan that ships.
   const basePlan = targets ? guarded('plan', findings, undefined, () => plan(policy, policy.rollout.stages, targets, at)) : undefined;
 
   let score = 0;
   let factors: GateReport['factors'] = [];
   let tier: GateReport['tier'];
+  let finalPlan: RolloutPlan | undefined = basePlan;
   if (usable) {
-    const scored = guarded('score', findings, undefined, () =>
-      scorePush({
-        policy,
-        changes,
-        findings,
-        proposed,
-        ...(current && !current.failed ? { current } : {}),
-        ...(targets ? { targets } : {}),
-        ...(basePlan ? { plan: basePlan } : {}),
-        ...(override ? { override } : {}),
-        at,
-      }),
-    );
+    const scoreWith = (p: RolloutPlan | undefined) =>
+      guarded('score', findings, undefined, () =>
+        scorePush({
+          policy,
+          changes,
+          findings,
+          proposed,
+          ...(current && !current.failed ? { current } : {}),
+          ...(targets ? { targets } : {}),
+          ...(p ? { plan: p } : {}),
+          ...(override ? { override } : {}),
+          at,
+        }),
+      );
+    let scored = scoreWith(basePlan);
+    const chosen = scored?.tier;
+    if (scored && chosen && chosen.stages.length > 0 && targets) {
+      const tierPlan = guarded('plan', findings, undefined, () => plan(policy, chosen.stages, targets, at, chosen.approval));
+      if (tierPlan) {
+        finalPlan = tierPlan;
+        scored = scoreWith(tierPlan) ?? scored;
+      }
+    }
     if (scored) {
       score = scored.score;
       factors = scored.factors;
       tier = scored.tier;
       pushAll(findings, scored.findings);
     }
-  }
-
-  let finalPlan: RolloutPlan | undefined = basePlan;
-  if (targets && tier && tier.stages.length > 0) {
-    finalPlan = guarded('plan', findings, basePlan, () => plan(policy, tier!.stages, targets, at, tier!.approval));
   }
 
   if (override) {

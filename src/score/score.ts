@@ -166,7 +166,9 @@ export function scorePush(input: ScoreInput): ScoreResult {
   });
   const total = factors.reduce((sum, f) => sum + f.points, 0);
   const score = Math.min(100, Math.max(0, total));
-  const tier = tierPart(policy.scoring.tiers, score);
+  // The tier is chosen by the change's own risk, without blast-radius: the tier picks the stages, and the stages
+  // decide the blast radius (the gate re-plans with the tier's stages and scores again; the tier cannot move).
+  const tier = tierPart(policy.scoring.tiers, Math.max(0, score - (points.get('blast-radius')?.points ?? 0)));
 
   // rollout.no-canary
   const noCanary = noCanaryReach(input, tier.tier?.stages);
