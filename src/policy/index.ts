@@ -440,9 +440,10 @@ function importWindows(imports: WindowImportSpec[], baseDir: string, problems: P
         out.push(...importStatuspage(json, opts));
       } else {
         const text = readFileSync(path, 'utf8');
-        const opts: { kind?: WindowSpec['kind']; targets?: WindowImportSpec['targets']; source: string } = { source: rel };
+        const opts: { kind?: WindowSpec['kind']; targets?: WindowImportSpec['targets']; timeZone?: string; source: string } = { source: rel };
         if (imp.kind) opts.kind = imp.kind;
         if (imp.targets) opts.targets = imp.targets;
+        if (imp.timeZone) opts.timeZone = imp.timeZone;
         out.push(...importICal(text, opts));
       }
     } catch (err) {

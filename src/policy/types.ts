@@ -55,6 +55,8 @@ export interface WindowImportSpec {
   components?: Record<string, string>;
   /** Selector applied to every window of an iCalendar file. */
   targets?: LabelSelector;
+  /** iCalendar: IANA time zone for all-day events and times without a zone. @default the calendar's X-WR-TIMEZONE, else 'UTC' */
+  timeZone?: string;
 }
 
 /** A risk tier: scores from `min` up to the next tier select these stages. */

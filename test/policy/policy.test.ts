@@ -331,3 +331,20 @@ describe('rollout.health timing', () => {
     }
   });
 });
+
+describe('windowImports: iCalendar timeZone', () => {
+  it('reads all-day events in the given zone', async () => {
+    const { occurrencesBetween } = await import('../../src/windows/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'confgate-ics-'));
+    writeFileSync(
+      join(dir, 'holidays.ics'),
+      'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:thanksgiving@test\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;VALUE=DATE:20251127\r\nDTEND;VALUE=DATE:20251128\r\nSUMMARY:Thanksgiving freeze\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n',
+    );
+    writeFileSync(join(dir, 'p.yaml'), 'version: 1\nwindowImports:\n  - { ical: ./holidays.ics, timeZone: America/New_York }\n');
+    const policy = loadPolicy(join(dir, 'p.yaml'));
+    const occ = occurrencesBetween(policy.windows, new Date('2025-11-26T00:00:00Z'), new Date('2025-11-29T00:00:00Z'));
+    expect(occ.map((o) => [o.start, o.end])).toEqual([['2025-11-27T05:00:00.000Z', '2025-11-28T05:00:00.000Z']]);
+    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\nwindowImports:\n  - { ical: ./holidays.ics, timeZone: Mars/Olympus }\n');
+    expect(() => loadPolicy(join(dir, 'bad.yaml'))).toThrow(PolicyError);
+  });
+});
