@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import microdiff from 'microdiff';
 import { diff as jsonDiff } from 'json-diff-ts';
+import { entry, median, mulberry32 } from './lib.mjs';
 
 const modulePath = process.env.CONFGATE_DIFF ? pathToFileURL(process.env.CONFGATE_DIFF).href : '../dist/index.js';
 const { diffConfigs } = await import(modulePath);
@@ -19,28 +20,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP = 2;
 const MAIN_SIZE = 100_000;
 const GROWTH = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const TYPES = ['numeric', 'boolean', 'string', 'categorical'];
-function entry(rand, i) {
-  return {
-    name: `feature_${String(i).padStart(7, '0')}`,
-    type: TYPES[Math.floor(rand() * TYPES.length)],
-    weight: Math.round(rand() * 1e4) / 1e4,
-    enabled: rand() < 0.9,
-    tags: [`t${Math.floor(rand() * 50)}`],
-  };
-}
 
 /**
  * Two JSON texts: current and proposed (one entry modified, one added). `shuffled`: entries in a
@@ -65,10 +44,6 @@ function generate(n, { seed = 42, shuffled = false } = {}) {
   return { currentText: JSON.stringify(current), proposedText: JSON.stringify(proposed) };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function measure(fn, runs = RUNS, warmup = WARMUP) {
   let result;
