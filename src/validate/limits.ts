@@ -424,6 +424,7 @@ export function implicitUniqueFindings(
           reported.add(pointer + '\u0000' + field);
           reported.add(pointer + '\u0000');
         }
+        if (scan.missing > 0) out.push(missingKeyFinding(proposed, pointerOf(node), v, field, scan.missing));
       } else if (v.length >= 2) {
         let objects = 0;
         for (let i = 0; i < v.length && objects < 2; i++) {
@@ -527,4 +528,22 @@ export function listCheckFindings(check: ListCheck, proposed: ConfigDoc, reporte
     }
   }
   return out;
+}
+
+/**
+ * Entries of a keyed list without their key field cannot be matched with the LKG (the diff falls back to positions
+ * for that list): a warning at the first such entry.
+ */
+function missingKeyFinding(doc: ConfigDoc, pointer: string, list: readonly JsonValue[], field: string, missing: number): Finding {
+  let first = 0;
+  while (first < list.length && entryKey(list[first], field) !== undefined) first++;
+  const at = `${pointer}/${first}`;
+  return makeFinding(
+    doc,
+    'limit.unique',
+    'warn',
+    `${showPath(at)} has no \`${field}\`: entries of ${showPath(pointer)} are matched by \`${field}\`, so ${plural(missing, 'entry', 'entries')} without it cannot be matched with the LKG (the diff compares that list by position)`,
+    at,
+    { list: pointer, field, missing },
+  );
 }

@@ -193,3 +193,19 @@ describe('growth ratio text never rounds up to the threshold', () => {
     expect(g.message).not.toMatch(/2\.0x/);
   });
 });
+
+describe('keyed list entries without their key', () => {
+  it('warns at the first entry lacking the key field', async () => {
+    const { createGate } = await import('../../src/index.js');
+    const gate = createGate({ version: 1, keys: { '/pools': 'name' } });
+    const r = gate.evaluate({
+      proposed: { pools: [{ name: 'a', w: 1 }, { w: 2 }, { name: 'c', w: 3 }, { w: 4 }] },
+      current: { pools: [{ name: 'a', w: 1 }, { name: 'b', w: 2 }, { name: 'c', w: 3 }] },
+      at: '2025-01-01T00:00:00Z',
+    });
+    const f = r.findings.find((x) => x.rule === 'limit.unique' && x.path === '/pools/1');
+    expect(f?.severity).toBe('warn');
+    expect(f?.message).toMatch(/has no `name`.*2 entries without it/);
+    expect(f?.detail).toMatchObject({ list: '/pools', field: 'name', missing: 2 });
+  });
+});
