@@ -7,11 +7,10 @@
 //
 // Data are generated with a deterministic PRNG (mulberry32): N entries keyed by `name`; the proposed
 // version has one entry modified (in the middle) and one entry added (at the end).
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import microdiff from 'microdiff';
 import { diff as jsonDiff } from 'json-diff-ts';
-import { entry, median, mulberry32 } from './lib.mjs';
+import { entry, measure as libMeasure, mulberry32 } from './lib.mjs';
 
 const modulePath = process.env.CONFGATE_DIFF ? pathToFileURL(process.env.CONFGATE_DIFF).href : '../dist/index.js';
 const { diffConfigs } = await import(modulePath);
@@ -45,16 +44,9 @@ function generate(n, { seed = 42, shuffled = false } = {}) {
 }
 
 
+/** Median of `runs` timed calls after `warmup` untimed ones (the shared helper of bench/lib.mjs). */
 function measure(fn, runs = RUNS, warmup = WARMUP) {
-  let result;
-  for (let i = 0; i < warmup; i++) result = fn();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    result = fn();
-    times.push(performance.now() - t0);
-  }
-  return { ms: median(times), result };
+  return libMeasure(fn, { runs, warmup });
 }
 
 const OPTIONS = { keys: { '/features': 'name' } };

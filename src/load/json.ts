@@ -159,6 +159,7 @@ interface WalkCounts {
 }
 
 const BIG = 9007199254740992;
+const hasOwn = Object.prototype.hasOwnProperty;
 
 function prototypeIsClean(): boolean {
   for (const _ in {}) return false;
@@ -171,7 +172,7 @@ function prototypeIsClean(): boolean {
  * almost nothing: allocating here would make the garbage collector move the freshly parsed value.
  */
 export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
-  const useForIn = prototypeIsClean();
+  const prototypeClean = prototypeIsClean();
   let keys = 0;
   let nodes = 1;
   let depth = 0;
@@ -215,39 +216,22 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
     is.pop();
     ds.pop();
     const o = v as Record<string, unknown>;
-    const ks = useForIn ? undefined : Object.keys(o);
-    if (ks === undefined) {
-      for (const k in o) {
-        keys++;
-        nodes++;
-        if (!secretKeys && isSecretKey(k)) secretKeys = true;
-        const x = o[k];
-        if (typeof x === 'object' && x !== null) {
-          if (d + 1 > depth) {
-            depth = d + 1;
-            if (depth > maxDepth) break outer;
-          }
-          vs.push(x);
-          is.push(0);
-          ds.push(d + 1);
-        } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-      }
-    } else {
-      for (const k of ks) {
-        keys++;
-        nodes++;
-        if (!secretKeys && isSecretKey(k)) secretKeys = true;
-        const x = o[k];
-        if (typeof x === 'object' && x !== null) {
-          if (d + 1 > depth) {
-            depth = d + 1;
-            if (depth > maxDepth) break outer;
-          }
-          vs.push(x);
-          is.push(0);
-          ds.push(d + 1);
-        } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
-      }
+    // for-in allocates no key array; when something made Object.prototype enumerable, inherited keys are skipped.
+    for (const k in o) {
+      if (!prototypeClean && !hasOwn.call(o, k)) continue;
+      keys++;
+      nodes++;
+      if (!secretKeys && isSecretKey(k)) secretKeys = true;
+      const x = o[k];
+      if (typeof x === 'object' && x !== null) {
+        if (d + 1 > depth) {
+          depth = d + 1;
+          if (depth > maxDepth) break outer;
+        }
+        vs.push(x);
+        is.push(0);
+        ds.push(d + 1);
+      } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
     }
   }
   return { keys, nodes, depth, bigNumbers, secretKeys };

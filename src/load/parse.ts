@@ -88,23 +88,24 @@ function makeDoc(fields: {
 
 /** The document for input over `limits.maxBytes`: not parsed at all. */
 export function tooLargeDoc(file: string, bytes: number, maxBytes: number, format: ConfigFormat): ConfigDoc {
-  return makeDoc({
-    value: undefined,
+  return failedDoc(
+    file,
     format,
     bytes,
-    file,
-    failed: true,
-    findings: [
-      makeFinding(
-        'input.too-large',
-        'block',
-        `${file} is ${bytes} bytes, over the limit of ${maxBytes} bytes (limits.maxBytes); it was not parsed.`,
-        { file, line: 1, column: 1 },
-        undefined,
-        { bytes, maxBytes },
-      ),
-    ],
-  });
+    makeFinding(
+      'input.too-large',
+      'block',
+      `${file} is ${bytes} bytes, over the limit of ${maxBytes} bytes (limits.maxBytes); it was not parsed.`,
+      { file, line: 1, column: 1 },
+      undefined,
+      { bytes, maxBytes },
+    ),
+  );
+}
+
+/** A document that could not be loaded at all: no value, one blocking finding. */
+function failedDoc(file: string, format: ConfigFormat, bytes: number, finding: Finding): ConfigDoc {
+  return makeDoc({ value: undefined, format, bytes, file, failed: true, findings: [finding] });
 }
 
 /** True when `x` is a `ConfigDoc` (as returned by `parseConfig` or `loadConfig`, or shaped like one). */
@@ -150,18 +151,14 @@ export function parseConfig(text: string | Uint8Array, options: ParseOptions = {
   const decoded = decodeInput(text);
   if (!decoded.ok) {
     const loc = new LineIndex(decoded.prefix, file).locate(decoded.prefix.length);
-    return makeDoc({
-      value: undefined,
-      format: declared ?? 'yaml',
-      bytes,
+    return failedDoc(
       file,
-      failed: true,
-      findings: [
-        makeFinding('parse.error', 'block', `Invalid UTF-8 at byte ${decoded.byteOffset} (${where(loc)}): binary data is not a configuration file.`, loc, undefined, {
-          byteOffset: decoded.byteOffset,
-        }),
-      ],
-    });
+      declared ?? 'yaml',
+      bytes,
+      makeFinding('parse.error', 'block', `Invalid UTF-8 at byte ${decoded.byteOffset} (${where(loc)}): binary data is not a configuration file.`, loc, undefined, {
+        byteOffset: decoded.byteOffset,
+      }),
+    );
   }
   const src = decoded.text;
   const lines = new LineIndex(src, file);
@@ -172,24 +169,10 @@ export function parseConfig(text: string | Uint8Array, options: ParseOptions = {
   const nul = src.indexOf('\u0000');
   if (nul !== -1) {
     const loc = lines.locate(nul);
-    return makeDoc({
-      value: undefined,
-      format,
-      bytes,
-      file,
-      failed: true,
-      findings: [makeFinding('parse.error', 'block', `NUL character at ${where(loc)}: binary data is not a configuration file.`, loc)],
-    });
+    return failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `NUL character at ${where(loc)}: binary data is not a configuration file.`, loc));
   }
   if (firstChar === -1) {
-    return makeDoc({
-      value: undefined,
-      format,
-      bytes,
-      file,
-      failed: true,
-      findings: [makeFinding('parse.error', 'block', `${file} is an empty document.`, start)],
-    });
+    return failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `${file} is an empty document.`, start));
   }
 
   if (format === 'json') {

@@ -191,3 +191,20 @@ describe('JSON: __proto__, constructor, prototype are data', () => {
     expect(Object.getOwnPropertyDescriptor(d.value as object, '__proto__')!.value).toBe(2);
   });
 });
+
+describe('walkCounts with a polluted Object.prototype', () => {
+  it('counts only own keys when something made an inherited key enumerable', async () => {
+    const { walkCounts } = await import('../../src/load/json.js');
+    const value = JSON.parse('{"a": {"b": 1, "c": [1, {"d": 2}]}}') as unknown;
+    const clean = walkCounts(value, 256);
+    Object.defineProperty(Object.prototype, 'injected', { value: { deep: { deeper: 1 } }, enumerable: true, configurable: true, writable: true });
+    let polluted;
+    try {
+      polluted = walkCounts(value, 256);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['injected'];
+    }
+    expect(polluted).toEqual(clean);
+    expect(clean.keys).toBe(4);
+  });
+});
