@@ -10,9 +10,9 @@ const common = {
 
 export default defineConfig([
   { ...common, format: ['esm'] },
-  // p-limit (and its yocto-queue) are ESM-only: the CJS build bundles them so `require('confgate')` works
-  // on every supported Node version, without relying on require(esm) interop.
-  { ...common, format: ['cjs'], noExternal: ['p-limit', 'yocto-queue'] },
+  // p-limit (and its yocto-queue) and @marcbachmann/cel-js are ESM-only: the CJS build bundles them so
+  // `require('confgate')` works on every supported Node version, without relying on require(esm) interop.
+  { ...common, format: ['cjs'], noExternal: ['p-limit', 'yocto-queue', '@marcbachmann/cel-js'] },
   {
     entry: { 'cli/bin': 'src/cli/bin.ts' },
     format: ['esm'],

@@ -13,7 +13,9 @@ export type ConfgateErrorCode =
   | 'E_PLAN_INVALID'
   | 'E_ROLLOUT_LOCKED'
   | 'E_JOURNAL'
-  | 'E_ROLLOUT_ABORTED';
+  | 'E_ROLLOUT_ABORTED'
+  | 'E_CEL_COMPILE'
+  | 'E_CEL_EVAL';
 
 /** Base class of every error confgate throws on purpose. */
 export class ConfgateError extends Error {

@@ -36,6 +36,10 @@ export type { DiffOptions } from './diff/index.js';
 export { scorePush, WEIGHTS } from './score/index.js';
 export type { ScoreInput, ScoreResult } from './score/index.js';
 
+// CEL (the expression language of policy rules and analysis conditions)
+export { CelCompileError, CelEvalError, compileCel } from './cel/index.js';
+export type { CelCompileOptions, CelPosition, CelProgram } from './cel/index.js';
+
 // Windows
 export {
   activeAt,

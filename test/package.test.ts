@@ -44,6 +44,12 @@ describe('built package', () => {
     expect(applied.sort()).toEqual(['t1', 't2', 't3']);
   });
 
+  it('compiles and evaluates CEL through require (@marcbachmann/cel-js, ESM-only, bundled into the CJS build)', () => {
+    const mod = require(path.join(dist, 'index.cjs')) as typeof import('../src/index.js');
+    expect(mod.compileCel('self.port == 443').evaluate({ self: { port: 443 } })).toBe(true);
+    expect(() => mod.compileCel('self.port ==')).toThrow(mod.CelCompileError);
+  });
+
   it('exposes the policy schema and types in the exports map', () => {
     const pkg = require(path.join(root, 'package.json')) as { exports: Record<string, unknown>; bin: Record<string, string> };
     expect(Object.keys(pkg.exports)).toContain('./policy.schema.json');
