@@ -32,6 +32,7 @@ import type {
 import { compileValidator } from './validate/index.js';
 import { windowFindings } from './windows/index.js';
 import { maskReport } from './secrets.js';
+import { createRuleEngine, customRuleInfo, runRules, type GateOptions, type RuleEngine } from './rules/index.js';
 
 /** A config given to `evaluate`: a loaded document, a path or text (see `loadConfig`), or an already-parsed value. */
 export type ConfigInput = ConfigDoc | ConfigSource | JsonValue;
@@ -62,13 +63,14 @@ export interface Gate {
 }
 
 /**
- * Compile a policy into a gate. Accepts a resolved policy (from `loadPolicy`), a policy document as written in
+ * Compile a policy into a gate (`options.checks`: check plugins, see src/rules/). Accepts a resolved policy (from `loadPolicy`), a policy document as written in
  * `confgate.yaml` (validated here; relative paths resolve against `process.cwd()`), a path to a policy file, or
  * nothing (the default policy, which still catches duplicate keys, growth, shrink and unsafe YAML).
  */
-export function createGate(policy?: ResolvedPolicy | PolicyDocument | string): Gate {
+export function createGate(policy?: ResolvedPolicy | PolicyDocument | string, options?: GateOptions): Gate {
   const resolved = toResolvedPolicy(policy);
   const validator = compileValidator(resolved);
+  const rules = createRuleEngine(resolved, options);
   const currentDocs = new CurrentDocCache();
   return {
     policy: resolved,
@@ -83,7 +85,7 @@ export function createGate(policy?: ResolvedPolicy | PolicyDocument | string): G
       const proposed = toDoc(input.proposed, 'proposed', limits);
       const current = input.current === undefined ? undefined : currentDoc(input.current, limits, currentDocs);
       const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
-      return evaluatePush({ policy: resolved, validator, proposed, current, targets, at, override });
+      return evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override });
     },
   };
 }
@@ -219,6 +221,7 @@ function valueDoc(value: JsonValue, file: string): ConfigDoc {
 interface PushInput {
   policy: ResolvedPolicy;
   validator: ReturnType<typeof compileValidator>;
+  rules: RuleEngine;
   proposed: ConfigDoc;
   current: ConfigDoc | undefined;
   targets: Target[] | undefined;
@@ -288,6 +291,9 @@ function evaluatePush(input: PushInput): GateReport {
       return summarizeChanges(list);
     });
     pushAll(findings, guarded('diff', findings, [] as Finding[], () => reorderFindings(changes.changes, proposed)));
+    // CEL rules and check plugins (src/rules/).
+    pushAll(findings, guarded('rules', findings, [] as Finding[], () =>
+      runRules(input.rules, { policy, proposed, current: currentUsable, changes: changes.changes, targets, at })));
   }
 
   findings.push(
@@ -346,6 +352,7 @@ function evaluatePush(input: PushInput): GateReport {
   }
 
   const sorted = sortFindings(findings);
+  const ruleInfo = customRuleInfo(input.rules, sorted);
   const report: GateReport = {
     verdict: verdictOf(sorted),
     score,
@@ -361,6 +368,7 @@ function evaluatePush(input: PushInput): GateReport {
       ...(current ? { current: current.file } : {}),
       ...(policy.file ? { policy: policy.file } : {}),
     },
+    ...(ruleInfo ? { ruleInfo } : {}),
   };
   return maskReport(report, policy, proposed, current);
 }

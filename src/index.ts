@@ -7,6 +7,7 @@
 // Gate
 export { createGate, verdictOf } from './gate.js';
 export type { ConfigInput, EvaluateInput, Gate } from './gate.js';
+export type { CheckFinding, CheckInput, CheckPlugin, CheckRuleInfo, GateOptions, ResolvedRule, RuleSpec } from './rules/index.js';
 
 // Load
 export { DEFAULT_INPUT_LIMITS, isConfigDoc, loadConfig, parseConfig } from './load/index.js';

@@ -28,6 +28,12 @@ export type Verdict = 'allow' | 'warn' | 'block';
  * More ids may be added; existing ones keep their meaning.
  */
 export type RuleId =
+  | BuiltinRuleId
+  /** A policy CEL rule (`rule.<id>`) or an id a check plugin registered (always namespaced: `acme.weights-sum`). */
+  | `${string}.${string}`;
+
+/** The built-in rule ids (the catalog in the README). */
+export type BuiltinRuleId =
   | 'parse.error'
   | 'parse.duplicate-key'
   | 'parse.precision-loss'
@@ -267,6 +273,9 @@ export interface OverrideRecord {
 }
 
 /** The gate's full answer for one push. Deterministic: the same inputs give byte-identical JSON. */
+/** Title, help and default severity of rule ids outside the built-in catalog (policy rules, plugin checks). */
+export type RuleInfoMap = Record<string, { title: string; help: string; severity: Severity }>;
+
 export interface GateReport {
   verdict: Verdict;
   /** Risk score 0-100. */
@@ -282,4 +291,6 @@ export interface GateReport {
   at: string;
   /** File names of the inputs. */
   files: { proposed: string; current?: string; policy?: string };
+  /** Metadata of the policy-rule and plugin rule ids that appear in `findings` (SARIF rule metadata). */
+  ruleInfo?: RuleInfoMap;
 }

@@ -143,7 +143,7 @@ export function compileCel(source: string, options?: CelCompileOptions): CelProg
   } catch (err) {
     throw new CelCompileError(source, reasonOf(err), { position: positionOf(source, err), cause: err });
   }
-  return {
+  const program: CelProgram = {
     source,
     evaluate(bindings: Record<string, unknown>): unknown {
       const context: Record<string, unknown> = {};
@@ -161,6 +161,33 @@ export function compileCel(source: string, options?: CelCompileOptions): CelProg
       return fromCel(out);
     },
   };
+  asts.set(program, (run as { ast?: unknown }).ast);
+  return program;
+}
+
+const asts = new WeakMap<CelProgram, unknown>();
+
+/**
+ * The identifiers a compiled expression refers to (variables, and comprehension variables: an over-approximation),
+ * or `undefined` when unknown. Lets a caller skip converting documents an expression never reads.
+ */
+export function celIdentifiers(program: CelProgram): string[] | undefined {
+  const ast = asts.get(program);
+  if (ast === undefined) return undefined;
+  const out = new Set<string>();
+  const stack: unknown[] = [ast];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
+    const node = n as { op?: unknown; args?: unknown };
+    if (node.op === 'id' && typeof node.args === 'string') out.add(node.args);
+    else if (node.op !== undefined) stack.push(node.args);
+  }
+  return [...out];
 }
 
 /* ------------------------------------------------------------ conversions */

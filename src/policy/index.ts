@@ -14,6 +14,8 @@ import { decodePointer, encodePointer } from '../pointer.js';
 import { tryParseDuration, tryParseSize } from '../units.js';
 import { checkWindow, importICal, importStatuspage } from '../windows/index.js';
 import { compileConfigSchema } from '../validate/ajv.js';
+import { compileRules } from '../rules/compile.js';
+import type { ResolvedRule } from '../rules/types.js';
 import type { InputLimits, JsonObject, JsonValue, SourceLocation, StageSpec, WindowSpec } from '../types.js';
 import type { CheckSpec, PolicyDocument, ResolvedCheck, ResolvedPolicy, TierSpec, WindowImportSpec } from './types.js';
 
@@ -336,6 +338,19 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
     });
   }
 
+  // Rules: unique ids, valid path patterns (expressions are compiled in resolvePolicy).
+  if (Array.isArray(doc.rules)) {
+    const ids = new Set<string>();
+    doc.rules.forEach((r, i) => {
+      if (!isObject(r)) return;
+      if (r.path !== undefined) checkPointerPattern(r.path, `/rules/${i}/path`, problems);
+      if (typeof r.id === 'string') {
+        if (ids.has(r.id)) problems.add(`/rules/${i}/id`, `rule id \`${r.id}\` is used twice`);
+        ids.add(r.id);
+      }
+    });
+  }
+
   // Health timing: a zero interval would spin and a zero timeout would fail every check.
   const health = isObject(doc.rollout) && isObject(doc.rollout.health) ? doc.rollout.health : undefined;
   for (const key of ['interval', 'timeout'] as const) {
@@ -510,6 +525,15 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
     }
   }
 
+  // CEL rules: compiled once here; a syntax or type error is a policy problem naming the rule and its line.
+  const rules: ResolvedRule[] = (d.rules ?? []).map((r) => {
+    const out: ResolvedRule = { id: r.id, path: r.path === undefined || r.path === '/' ? '' : r.path, expr: r.expr, severity: r.severity ?? 'block' };
+    if (r.message !== undefined) out.message = r.message;
+    if (r.description !== undefined) out.description = r.description;
+    return out;
+  });
+  if (problems.items.length === 0) for (const p of compileRules(rules).problems) problems.add(p.pointer, p.message);
+
   const imported = Array.isArray(d.windowImports) && problems.items.length === 0 ? importWindows(d.windowImports, baseDir, problems) : [];
   if (problems.items.length > 0) throwProblems(problems, file, options.locate);
 
@@ -541,6 +565,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
       },
     },
     checks,
+    rules,
     sensitive: (d.sensitive ?? []).map((s) => ({
       path: s.path,
       weight: s.weight ?? POLICY_DEFAULTS.sensitiveWeight,

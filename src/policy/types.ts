@@ -1,3 +1,4 @@
+import type { ResolvedRule, RuleSpec } from '../rules/types.js';
 import type { InputLimits, JsonObject, LabelSelector, StageSpec, WindowKind, WindowSpec } from '../types.js';
 
 /** A duration: milliseconds, or a string such as `90s`, `10m`, `4h`, `7d`. */
@@ -98,6 +99,8 @@ export interface PolicyDocument {
     };
   };
   checks?: CheckSpec[];
+  /** CEL rules: invariants evaluated on every push (findings `rule.<id>`). */
+  rules?: RuleSpec[];
   sensitive?: SensitiveSpec[];
   /** JSON Pointer patterns of secrets: their values never appear in reports, shown as a fingerprint. */
   secrets?: string[];
@@ -146,6 +149,8 @@ export interface ResolvedPolicy {
     input: Required<InputLimits>;
   };
   checks: ResolvedCheck[];
+  /** CEL rules with defaults filled (compiled once, when the policy is resolved). Absent means none. */
+  rules?: ResolvedRule[];
   sensitive: Array<{ path: string; weight: number; reason: string }>;
   secrets: string[];
   planes: { control: string[]; data: string[] };

@@ -1,5 +1,5 @@
 /** The rule catalog: every stable rule id with a title, help text and default severity. */
-import type { RuleId, Severity } from '../types.js';
+import type { BuiltinRuleId, Severity } from '../types.js';
 
 /** One entry of the rule catalog. */
 export interface RuleInfo {
@@ -15,7 +15,7 @@ export interface RuleInfo {
  * The catalog: rule id -> `{ title, help, severity }`, used by SARIF `tool.driver.rules` and the docs.
  * The key order is fixed (it gives SARIF `ruleIndex`).
  */
-export const RULES: Readonly<Record<RuleId, Readonly<RuleInfo>>> = Object.freeze({
+export const RULES: Readonly<Record<BuiltinRuleId, Readonly<RuleInfo>>> = Object.freeze({
   'parse.error': {
     title: 'Config does not parse',
     help: 'The proposed config is not valid YAML or JSON. Fix the syntax error at the reported line; a config that does not parse is always blocked.',
@@ -146,4 +146,4 @@ export const RULES: Readonly<Record<RuleId, Readonly<RuleInfo>>> = Object.freeze
     help: 'A check threw an exception. The gate fails closed: the push is blocked. Report the message as a bug.',
     severity: 'block',
   },
-} satisfies Record<RuleId, RuleInfo>);
+} satisfies Record<BuiltinRuleId, RuleInfo>);

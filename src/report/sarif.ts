@@ -1,7 +1,7 @@
 /** SARIF 2.1.0 output (GitHub code scanning and other SARIF viewers). */
 import { createHash } from 'node:crypto';
 import type * as Sarif from 'sarif';
-import type { Finding, GateReport, RuleId, Severity } from '../types.js';
+import type { BuiltinRuleId, Finding, GateReport, Severity } from '../types.js';
 import { RULES, type RuleInfo } from './rules.js';
 import { displayPath, documentFile, pathToUri, sortedJson } from './util.js';
 import { PACKAGE_VERSION } from './version.js';
@@ -39,17 +39,17 @@ function fingerprint(f: Finding, file: string | undefined): string {
 export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined): Sarif.Log {
   const rules: Sarif.ReportingDescriptor[] = [];
   const indexOf = new Map<string, number>();
-  for (const id of Object.keys(RULES) as RuleId[]) {
+  for (const id of Object.keys(RULES) as BuiltinRuleId[]) {
     indexOf.set(id, rules.length);
     rules.push(descriptor(id, RULES[id]));
   }
   const results: Sarif.Result[] = report.findings.map((f) => {
     let ruleIndex = indexOf.get(f.rule);
     if (ruleIndex === undefined) {
-      // A rule id outside the catalog (added later, or from a plugin): describe it from the finding.
+      // A rule id outside the catalog (a policy rule, a plugin's id): its metadata from the report, else the finding.
       ruleIndex = rules.length;
       indexOf.set(f.rule, ruleIndex);
-      rules.push(descriptor(f.rule, { title: f.rule, help: f.rule, severity: f.severity }));
+      rules.push(descriptor(f.rule, report.ruleInfo?.[f.rule] ?? { title: f.rule, help: f.rule, severity: f.severity }));
     }
     const file = f.location?.file ?? documentFile(f, report.files);
     const location: Sarif.Location = {};

@@ -19,6 +19,7 @@ import type {
   StageSpec,
   Target,
 } from '../types.js';
+import { isCustomRule } from '../rules/ids.js';
 import { compileAll, prepareChanges, touches, type PreparedChange } from './touch.js';
 import { FACTOR_ORDER, WEIGHTS, type FactorId } from './weights.js';
 
@@ -155,6 +156,13 @@ export function scorePush(input: ScoreInput): ScoreResult {
   if (maint > 0) {
     const w = WEIGHTS.maintenance;
     add('maintenance', Math.min(w.max, w.perTarget * maint), `${maint} ${plural(maint, 'target')} under maintenance`);
+  }
+
+  // rules: the policy's CEL rules and plugin checks that found something
+  const failing = customRulesFailing(input.findings);
+  if (failing.length > 0) {
+    const w = WEIGHTS.rules;
+    add('rules', Math.min(w.max, w.perRule * failing.length), `${failing.length} ${plural(failing.length, 'rule')} failed: ${failing.slice(0, 5).join(', ')}${failing.length > 5 ? ', ...' : ''}`);
   }
 
   // override
@@ -373,6 +381,13 @@ function parsedSemver(v: string): SemVer | null {
     semverCache.set(v, hit);
   }
   return hit;
+}
+
+/** Distinct policy-rule and plugin rule ids among the findings (not built-in ids), in order of appearance. */
+function customRulesFailing(findings: readonly Finding[]): string[] {
+  const ids = new Set<string>();
+  for (const f of findings) if (isCustomRule(f.rule)) ids.add(f.rule);
+  return [...ids];
 }
 
 /** Distinct targets under maintenance: `detail.targets` lists, else `detail.count`, else one per finding. */

@@ -16,6 +16,7 @@
  * | `version`         | 10 when the semver is unchanged although content changed, 20 when it went down                   | 20  |
  * | `maintenance`     | 5 per target under maintenance (from `window.maintenance` findings)                              | 15  |
  * | `override`        | 10 when a break-glass override is in use                                                         | 10  |
+ * | `rules`           | 10 per policy rule (`rule.*`) or plugin rule id with findings (each id once, any severity)        | 30  |
  *
  * \* The document byte ratio counts only when the current document is at least 1 KiB (`minDocumentBytes`):
  * for tiny documents one added key is a large ratio and says nothing.
@@ -32,6 +33,7 @@ export const WEIGHTS = Object.freeze({
   version: Object.freeze({ equal: 10, lower: 20 }),
   maintenance: Object.freeze({ perTarget: 5, max: 15 }),
   override: Object.freeze({ points: 10 }),
+  rules: Object.freeze({ perRule: 10, max: 30 }),
 } as const);
 
 /** Factor ids in the fixed order they appear in a report. */
@@ -46,6 +48,7 @@ export const FACTOR_ORDER = Object.freeze([
   'version',
   'maintenance',
   'override',
+  'rules',
 ] as const);
 
 /** A factor id. */
