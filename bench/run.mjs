@@ -5,7 +5,7 @@
 //
 //   npm run bench                       # build, then every benchmark at full size
 //   node bench/run.mjs --quick          # smoke run with small sizes (or BENCH_QUICK=1)
-//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, memory, growth
+//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, memory, growth, rules
 //   CONFGATE_DIST=/path/to/index.js node bench/run.mjs   # another build of the library
 //
 // Data are generated with a deterministic PRNG (bench/lib.mjs).
@@ -101,6 +101,26 @@ function benchGate() {
   console.log(`  proposed ~${r.mb.toFixed(1)} MB; verdict ${r.report.verdict}; findings: ${r.report.findings.map((f) => f.rule).join(', ') || 'none'}`);
   console.log(`  confgate ${fmtMs(r.ours)} ms, floor ${fmtMs(r.floor)} ms`);
   row(`gate, ${fmtN(SIZE)} entries (~${r.mb.toFixed(0)} MB)`, r.ours, r.floor, 2.5);
+}
+
+// ---------------------------------------------------------------- rules (issue 13)
+
+/** The gate with one per-entry CEL rule (a comparison of two fields) vs the same gate without it, side by side. */
+function benchRules() {
+  header(`rules: ${fmtN(SIZE)}-entry gate with one per-entry CEL rule (path /features/*, two fields compared) vs without`);
+  const { currentText, proposedText } = generate(SIZE);
+  const plain = cg.createGate(gatePolicy(SIZE * 2));
+  const withRule = cg.createGate({
+    ...gatePolicy(SIZE * 2),
+    rules: [{ id: 'name-not-type', path: '/features/*', expr: 'self.name != self.type', message: 'feature {{self.name}} is named after its type' }],
+  });
+  const input = { proposed: { text: proposedText }, current: { text: currentText }, at: AT };
+  const [ours, floor] = measurePair([() => withRule.evaluate(input), () => plain.evaluate(input)], { runs: QUICK ? 5 : 7, warmup: 2 });
+  const ruleFindings = ours.result.findings.filter((f) => f.rule.startsWith('rule.') || f.rule === 'internal.error');
+  if (ruleFindings.length > 0) throw new Error(`the rule should pass on every entry: ${ruleFindings.slice(0, 3).map((f) => f.message).join('; ')}`);
+  if (ours.result.changes.total !== 3 || floor.result.changes.total !== 3) throw new Error('expected 3 changes in both runs');
+  console.log(`  gate + rule ${fmtMs(ours.ms)} ms, gate ${fmtMs(floor.ms)} ms (${fmtN(SIZE + 1)} rule evaluations)`);
+  row(`gate + one per-entry CEL rule, ${fmtN(SIZE)} entries, vs the gate without it`, ours.ms, floor.ms, 2);
 }
 
 // ---------------------------------------------------------------- diff
@@ -391,6 +411,7 @@ const benches = [
   ['rollout', benchRollout],
   ['memory', benchMemory],
   ['growth', benchGrowth],
+  ['rules', benchRules],
 ];
 for (const [name, fn] of benches) {
   if (!want(name)) continue;

@@ -6,6 +6,7 @@
 //    during the bake, and the engine rolls back every changed target automatically.
 //
 // Uses only the public API of the built package, as a deployment script would.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGate, formatPlan, formatReport, loadConfig, loadPolicy, MemoryJournal, normalizeTargets, runRollout } from '../dist/index.js';
@@ -22,6 +23,14 @@ const targets = normalizeTargets(loadConfig({ path: rel('targets.yaml') }).value
 const live = loadConfig({ path: rel('live.json') });
 
 const heading = (s) => console.log(`\n${'='.repeat(78)}\n${s}\n${'='.repeat(78)}`);
+
+// 0. The policy's own unit tests (`confgate test`): fixtures/example/confgate-tests/, one folder per case.
+heading(`0. confgate test ${rel('confgate-tests')} --policy ${rel('confgate.yaml')}`);
+const policyTests = spawnSync(process.execPath, [path.join(here, '..', 'dist', 'cli', 'bin.js'), 'test', rel('confgate-tests'), '--policy', rel('confgate.yaml')], { stdio: 'inherit' });
+if (policyTests.status !== 0) {
+  console.error(`unexpected: the example's policy tests failed (exit ${policyTests.status})`);
+  process.exit(1);
+}
 
 heading(`1. confgate check --proposed ${rel('next.json')} --current ${rel('live.json')} --at ${at}`);
 const bad = gate.evaluate({ proposed: loadConfig({ path: rel('next.json') }), current: live, targets, at });

@@ -20,6 +20,7 @@ import type { ConfigDoc, Target } from '../types.js';
 import { listWindows } from '../windows/index.js';
 import { formatWindows } from './format-windows.js';
 import { ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
+import { runTestCommand } from './test.js';
 import { VERSION } from '../version.js';
 import { createMasker } from '../secrets.js';
 
@@ -58,6 +59,8 @@ Usage:
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
                    [--at ISO-8601] [--override "reason"] [--format text|json]
   confgate rollout --resume --rollback HOOK [--journal FILE] [--format text|json]
+  confgate test    [DIR] [--policy FILE] [--format text|json|junit]   (policy unit tests; DIR
+                   defaults to confgate-tests/ next to the policy)
   confgate --version | --help
 
 A HOOK is a command (run without a shell; the target is passed in CONFGATE_TARGET_ID,
@@ -97,8 +100,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return windows(rest, io);
       case 'rollout':
         return await rollout(rest, io);
+      case 'test': {
+        const { values, positionals } = parse(rest, { policy: { type: 'string' }, format: { type: 'string' } }, 1);
+        return runTestCommand(values, positionals, io, { str, formatOf });
+      }
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows or rollout)`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows, rollout or test)`);
     }
   } catch (err) {
     return fail(err, io);
