@@ -5,7 +5,7 @@
  * (fail closed, never skipped). Documents are converted for CEL once per evaluation, and only when a rule reads them.
  */
 import { CelEvalError, prepareCelValue, type PreparedCelValue } from '../cel/index.js';
-import { findMatches } from '../pointer.js';
+import { findMatches, getAtPointer } from '../pointer.js';
 import type { ConfigDoc, Finding, JsonValue, RuleId, Target } from '../types.js';
 import type { KeyedLists } from '../validate/limits.js';
 import { entryKey } from '../validate/util.js';
@@ -30,7 +30,7 @@ export function ruleFindings(input: RuleRunInput): Finding[] {
   const anyUses = (v: string) => rules.some((r) => r.uses.has(v));
   const root = anyUses('root') ? prepareCelValue(proposed.value) : undefined;
   const oldValue = input.current?.value;
-  const oldRoot = anyUses('oldRoot') || anyUses('oldSelf') ? prepareCelValue(oldValue ?? null) : undefined;
+  const oldRoot = anyUses('oldRoot') ? prepareCelValue(oldValue ?? null) : undefined;
   const targets = anyUses('targets') ? prepareCelValue((input.targets ?? []).map((t) => ({ id: t.id, labels: { ...t.labels } }))) : undefined;
   const old = new OldValues(proposed.value, oldValue, input.keyed);
   const out: Finding[] = [];
@@ -43,7 +43,8 @@ export function ruleFindings(input: RuleRunInput): Finding[] {
       if (r.uses.has('oldRoot')) bindings['oldRoot'] = oldRoot;
       if (r.uses.has('oldSelf')) {
         const segs = old.segmentsFor(m.segments);
-        bindings['oldSelf'] = segs === undefined ? prepareCelValue(null) : (oldRoot?.at(segs) ?? prepareCelValue(null));
+        // From the converted LKG when a rule reads oldRoot anyway, else only the one value is converted.
+        bindings['oldSelf'] = segs === undefined ? prepareCelValue(null) : (oldRoot?.at(segs) ?? prepareCelValue(getAtPointer(oldValue, segs) ?? null));
       }
       if (r.uses.has('targets')) bindings['targets'] = targets;
       const f = evaluateOne(r, bindings, m.pointer, input.proposed);
