@@ -10,3 +10,4 @@ import 'yaml';
 import 'p-limit';
 import 'croner';
 import 'ical.js';
+import '@marcbachmann/cel-js';

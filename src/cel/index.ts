@@ -111,11 +111,12 @@ export function prepareCelValue(value: unknown): PreparedCelValue {
   return new PreparedCelValue(toCel(value));
 }
 
-const anyNameEnv = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+// Environments are built on first use (not at import: the CLI's cold start should not pay for CEL it never runs).
+let anyNameEnv: Environment | undefined;
 const envCache = new Map<string, Environment>();
 
 function environmentFor(variables: readonly string[] | undefined): Environment {
-  if (variables === undefined) return anyNameEnv;
+  if (variables === undefined) return (anyNameEnv ??= new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false }));
   const key = [...variables].sort().join('\0');
   let env = envCache.get(key);
   if (!env) {
