@@ -14,13 +14,17 @@ import { createGate } from '../gate.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatReport } from '../report/index.js';
 import {
+  commandApprovalHook,
   commandHook,
+  httpApprovalHook,
   httpHook,
+  parseHookSpec,
   resumeRollout,
   runRollout,
   serializeResult,
   type AdapterHook,
   type ApprovalHook,
+  type ParsedHookSpec,
   type RolloutEvent,
   type RolloutResult,
   type RunOptions,
@@ -75,13 +79,26 @@ export interface HookSpecOptions {
 
 /** A hook given on the command line: an http(s) URL, or a command (file and fixed arguments) run without a shell. */
 export function hookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): AdapterHook {
-  const timeout = opts.timeout === undefined ? {} : { timeout: opts.timeout };
-  if (/^https?:\/\//i.test(spec.trim())) return httpHook(spec.trim(), { ...timeout, ...(opts.headers ? { headers: opts.headers } : {}) });
-  // Split on whitespace: the command and its fixed arguments. Target data never enters this string;
+  // An http(s) URL, a JSON argv array, or a command split on whitespace. Target data never enters this string;
   // it is passed in environment variables.
-  const [file, ...args] = spec.trim().split(/\s+/);
-  if (!file) throw new UsageError('a hook must be a command or an http(s):// URL');
-  return commandHook(file, args, { cwd: io.cwd, ...timeout, ...(opts.env ? { env: opts.env } : {}) });
+  const p = hookSpecOf(spec);
+  if (p.kind === 'http') return httpHook(p.url, { timeout: opts.timeout, headers: opts.headers });
+  return commandHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env });
+}
+
+/** An approval hook given on the command line (same spec forms as {@link hookFrom}); exit 0 / a 2xx approves. */
+export function approvalHookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): ApprovalHook {
+  const p = hookSpecOf(spec);
+  if (p.kind === 'http') return httpApprovalHook(p.url, { timeout: opts.timeout, headers: opts.headers });
+  return commandApprovalHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env });
+}
+
+function hookSpecOf(spec: string): ParsedHookSpec {
+  try {
+    return parseHookSpec(spec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function durationOption(h: Helpers, values: Values, key: string): number | undefined {
@@ -329,7 +346,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
       const health = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
       const approvalSpec = h.str(values, 'approval');
-      const approvalHook = approvalSpec ? hookFrom(approvalSpec, io, hookOpts()) : undefined;
+      const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts()) : undefined;
       const targets = h.readTargets(io, h.requireStr(values, 'targets'));
       const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
       const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
@@ -344,22 +361,6 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
       }
       if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
-      // The approval hook is asked with the stage as its "target" (CONFGATE_TARGET_ID=stage:<name>); a failure
-      // (non-zero exit, non-2xx, timeout) denies, and its message is kept in the result.
-      const approval: ApprovalHook | undefined = approvalHook
-        ? async (stage, ctx) => {
-            await approvalHook({ id: `stage:${stage.name}`, labels: { stage: stage.name } }, {
-              config: proposed.value,
-              lkg: current.value,
-              changes: report.changes.changes,
-              stage,
-              attempt: 1,
-              signal: ctx.signal,
-              rolloutId: ctx.rolloutId,
-            });
-            return true;
-          }
-        : undefined;
       const options: RunOptions = {
         plan: report.plan,
         proposed: proposed.value,

@@ -7,8 +7,8 @@ export { FileJournal, MemoryJournal } from './journal.js';
 export { RolloutError, serializeResult } from './errors.js';
 export { mannWhitneyU } from './stats.js';
 export type { MannWhitneyResult } from './stats.js';
-export { commandHook, httpHook, HookError } from './hooks.js';
-export type { AdapterHook, CommandHookOptions, HttpHookOptions } from './hooks.js';
+export { commandApprovalHook, commandHook, httpApprovalHook, httpHook, HookError, parseHookSpec } from './hooks.js';
+export type { AdapterHook, CommandHookOptions, HttpHookOptions, ParsedHookSpec } from './hooks.js';
 export type {
   ActionHook,
   ApprovalHook,

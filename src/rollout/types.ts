@@ -29,6 +29,8 @@ export interface HookContext {
   signal: AbortSignal;
   /** The rollout id. */
   rolloutId: string;
+  /** Told the pid and process group of a process a hook adapter spawned (e.g. to journal it); may be absent. */
+  onSpawn?: ((info: { pid: number; pgid: number }) => void) | undefined;
 }
 
 /**
