@@ -42,16 +42,16 @@ export interface EvaluateInput {
   /** The config about to be pushed. */
   proposed: ConfigInput;
   /** The config live now (last known good). Absent for a first push. */
-  current?: ConfigInput;
+  current?: ConfigInput | undefined;
   /** Targets that would receive the push (`{ targets: [...] }` or a list). Enables target checks, windows per target and the plan. */
-  targets?: readonly Target[] | { targets: readonly Target[] };
+  targets?: readonly Target[] | { targets: readonly Target[] } | undefined;
   /**
    * Evaluation time. Every time-dependent check (expiry, windows) uses it; the report records it.
    * @default the current time, read once at the API boundary
    */
-  at?: Date | string | number;
+  at?: Date | string | number | undefined;
   /** Break-glass reason: freeze findings become warnings and the reason is recorded. Nothing else is relaxed. */
-  override?: string | { reason: string };
+  override?: string | { reason: string } | undefined;
 }
 
 /** A compiled policy, ready to evaluate pushes. */

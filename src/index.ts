@@ -62,9 +62,11 @@ export {
   RolloutError,
   commandApprovalHook,
   commandHook,
+  expandStrategy,
   httpApprovalHook,
   httpHook,
   parseHookSpec,
+  rolloutOptionsFromPolicy,
   mannWhitneyU,
   planRollout,
   resumeRollout,
@@ -88,6 +90,7 @@ export type {
   MannWhitneyResult,
   ParsedHookSpec,
   PlanOptions,
+  PolicyRolloutOptions,
   PromoteHook,
   ResumeOptions,
   RolloutErrorPhase,
@@ -105,9 +108,20 @@ export type {
 // Reports
 export { formatChanges, formatPlan, formatReport, RULES, toSarif } from './report/index.js';
 export type { FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
+export type {
+  SarifLevel,
+  SarifLocation,
+  SarifLog,
+  SarifMessage,
+  SarifPropertyBag,
+  SarifRegion,
+  SarifReportingDescriptor,
+  SarifResult,
+  SarifRun,
+} from './report/sarif-types.js';
 
 // Shared helpers that users need
-export { matchesSelector, normalizeTargets } from './targets.js';
+export { matchesSelector, MAX_TARGET_ID_LENGTH, normalizeTargets, targetIdProblem } from './targets.js';
 export { compilePattern, decodePointer, encodePointer, getAtPointer } from './pointer.js';
 export type { PathPattern } from './pointer.js';
 export { formatDuration, parseDuration, parseSize } from './units.js';

@@ -221,15 +221,30 @@ export interface RiskTier {
 export interface StageSpec {
   name: string;
   /** Cumulative number of targets reached after this stage. */
-  count?: number;
+  count?: number | undefined;
   /** Cumulative percentage of targets reached after this stage (rounded up, at least one target). */
-  percent?: number;
+  percent?: number | undefined;
   /** Targets matching this selector form the stage. */
-  select?: LabelSelector;
+  select?: LabelSelector | undefined;
   /** Bake time after the stage is applied: milliseconds or a duration string. @default 0 */
-  bake?: string | number;
+  bake?: string | number | undefined;
   /** Ask the approval hook before this stage starts. @default false */
-  approval?: boolean;
+  approval?: boolean | undefined;
+}
+
+/**
+ * A stage generator (an AWS AppConfig-like deployment strategy): stages grow linearly or exponentially up to 100 % of
+ * the targets. Exactly one of `linear` or `exponential`. Percents are numbers or strings like `10%`.
+ */
+export interface StrategySpec {
+  /** Grow by `step` percent per stage: `{ step: '10%' }` gives 10, 20, ... 100. */
+  linear?: { step: number | string } | undefined;
+  /** Start at `from` percent and multiply by `factor` (> 1) per stage: `{ from: '1%', factor: 2 }` gives 1, 2, 4, ... 64, 100. */
+  exponential?: { from: number | string; factor: number } | undefined;
+  /** Bake time after every stage: milliseconds or a duration string. @default 0 */
+  bake?: string | number | undefined;
+  /** Ask the approval hook before every stage after the first. @default false */
+  approval?: boolean | undefined;
 }
 
 /** One wave of a rollout plan: concrete targets. */

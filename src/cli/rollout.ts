@@ -13,6 +13,7 @@ import { ConfgateError } from '../errors.js';
 import { createGate } from '../gate.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatReport } from '../report/index.js';
+import { safeText } from '../report/util.js';
 import {
   commandApprovalHook,
   commandHook,
@@ -20,6 +21,7 @@ import {
   httpHook,
   parseHookSpec,
   resumeRollout,
+  rolloutOptionsFromPolicy,
   runRollout,
   serializeResult,
   type AdapterHook,
@@ -113,10 +115,8 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** Ids and messages on one terminal line: control characters (a target id is user data) are escaped. */
-function shown(s: string): string {
-  return /[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s;
-}
+/** Ids and messages on one terminal line: control characters (a target id, hook stderr) are made visible (`\u001b`). */
+const shown = (s: string): string => safeText(s, true);
 
 /**
  * Renders rollout events on stderr. Not a TTY: one plain line per event (without `target.applying` and healthy
@@ -179,7 +179,7 @@ export class RolloutProgress {
     const tty = this.#tty;
     switch (e.type) {
       case 'rollout.started':
-        this.#line(`rollout ${e.id} started: ${plural(e.targets, 'target')} in ${plural(e.waves, 'stage')}`);
+        this.#line(`rollout ${shown(e.id)} started: ${plural(e.targets, 'target')} in ${plural(e.waves, 'stage')}`);
         return;
       case 'stage.started': {
         const label = this.#stage(e.stage, e.name);
@@ -253,7 +253,7 @@ export class RolloutProgress {
         return;
       case 'rollout.finished':
         this.#finish('');
-        this.#line(`rollout ${e.id} ${e.status.toUpperCase()}${e.reason ? `: ${shown(e.reason)}` : ''}`);
+        this.#line(`rollout ${shown(e.id)} ${e.status.toUpperCase()}${e.reason ? `: ${shown(e.reason)}` : ''}`);
         return;
     }
   }
@@ -268,10 +268,10 @@ export class RolloutProgress {
 
 /** Summarise a rollout result for people: status, stages, targets not in their expected state, errors. */
 export function formatRolloutResult(result: RolloutResult): string {
-  const lines = [`Rollout ${result.id}: ${result.status.toUpperCase()}${result.resumed ? ' (resumed)' : ''}${result.reason ? `: ${result.reason}` : ''}`];
+  const lines = [`Rollout ${shown(result.id)}: ${result.status.toUpperCase()}${result.resumed ? ' (resumed)' : ''}${result.reason ? `: ${shown(result.reason)}` : ''}`];
   for (const s of result.stages) {
     const health = s.healthRounds > 0 ? `, ${s.healthRounds} health rounds, ${s.healthFailures} failed checks` : '';
-    lines.push(`  stage ${s.index} ${s.name}: ${s.status} (${s.applied}/${s.targets} applied, ${s.applyFailures} apply failures${health})${s.reason && s.status !== 'passed' ? `: ${s.reason}` : ''}`);
+    lines.push(`  stage ${s.index} ${shown(s.name)}: ${s.status} (${s.applied}/${s.targets} applied, ${s.applyFailures} apply failures${health})${s.reason && s.status !== 'passed' ? `: ${shown(s.reason)}` : ''}`);
   }
   const counts = new Map<string, number>();
   for (const state of Object.values(result.targets)) counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
@@ -361,6 +361,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
       }
       if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
+      const fromPolicy = rolloutOptionsFromPolicy(policy);
       const options: RunOptions = {
         plan: report.plan,
         proposed: proposed.value,
@@ -370,7 +371,8 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         rollback,
         ...(health ? { health } : {}),
         ...(approval ? { approval } : {}),
-        healthOptions: { interval: healthInterval ?? hc.intervalMs, timeout: hc.timeoutMs, failureLimit: hc.failureLimit, successes: hc.successes },
+        ...fromPolicy,
+        healthOptions: { ...fromPolicy.healthOptions, ...(healthInterval === undefined ? {} : { interval: healthInterval }) },
         ...(concurrency ? { concurrency } : {}),
         ...timeouts,
         journal,

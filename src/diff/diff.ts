@@ -26,12 +26,12 @@ export interface DiffOptions {
    * instead (so growth through duplicated entries still shows as `added` changes).
    * @default {}
    */
-  keys?: Record<string, string>;
+  keys?: Record<string, string> | undefined;
   /**
    * Pointer patterns of lists whose order matters. A reorder is reported as one `reordered` change.
    * @default []
    */
-  ordered?: string[];
+  ordered?: string[] | undefined;
 }
 
 interface CompiledPattern {

@@ -14,14 +14,14 @@ import { parseYamlText } from './yaml.js';
 /** Options of `parseConfig` and `loadConfig`. */
 export interface ParseOptions {
   /** File name used in locations and messages; its extension selects the format. @default '<input>' */
-  file?: string;
+  file?: string | undefined;
   /**
    * Format of the text. `auto`: by the file extension (`.json`, `.yaml`, `.yml`) when a file name is known,
    * else by content (text starting with `{` or `[` is tried as JSON first, then as YAML). @default 'auto'
    */
-  format?: ConfigFormat | 'auto';
+  format?: ConfigFormat | 'auto' | undefined;
   /** Input limits; every field has a safe default (see `DEFAULT_INPUT_LIMITS`). */
-  limits?: InputLimits;
+  limits?: InputLimits | undefined;
 }
 
 const DEFAULT_FILE = '<input>';

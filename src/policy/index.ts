@@ -13,10 +13,11 @@ import { DEFAULT_INPUT_LIMITS, loadConfig } from '../load/index.js';
 import { decodePointer, encodePointer } from '../pointer.js';
 import { tryParseDuration, tryParseSize } from '../units.js';
 import { checkWindow, importICal, importStatuspage } from '../windows/index.js';
+import { expandStrategy } from '../rollout/strategy.js';
 import { compileConfigSchema } from '../validate/ajv.js';
 import { compileRules } from '../rules/compile.js';
 import type { ResolvedRule } from '../rules/types.js';
-import type { InputLimits, JsonObject, JsonValue, SourceLocation, StageSpec, WindowSpec } from '../types.js';
+import type { InputLimits, JsonObject, JsonValue, SourceLocation, StageSpec, StrategySpec, WindowSpec } from '../types.js';
 import type { CheckSpec, PolicyDocument, ResolvedCheck, ResolvedPolicy, TierSpec, WindowImportSpec } from './types.js';
 
 export type { CheckSpec, PolicyDocument, ResolvedCheck, ResolvedPolicy, TierSpec, WindowImportSpec } from './types.js';
@@ -24,15 +25,15 @@ export type { CheckSpec, PolicyDocument, ResolvedCheck, ResolvedPolicy, TierSpec
 /** Options of {@link loadPolicy}. */
 export interface LoadPolicyOptions {
   /** Folder that relative paths in the policy resolve against. @default the policy file's folder, or process.cwd() for text */
-  baseDir?: string;
+  baseDir?: string | undefined;
 }
 
 /** Options of {@link resolvePolicy}. */
 export interface ResolvePolicyOptions {
   /** Folder that relative paths (`schema`, `windowImports`) resolve against. @default process.cwd() */
-  baseDir?: string;
+  baseDir?: string | undefined;
   /** Policy file name, used in messages. @default '<policy>' */
-  file?: string;
+  file?: string | undefined;
   /** Maps a JSON Pointer into the policy to its source location, for messages. */
   locate?: (pointer: string) => SourceLocation | undefined;
 }
@@ -383,7 +384,20 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
   }
 
   // Rollout.
-  if (isObject(doc.rollout)) checkStages(doc.rollout.stages, '/rollout/stages', problems);
+  if (isObject(doc.rollout)) {
+    checkStages(doc.rollout.stages, '/rollout/stages', problems);
+    if (doc.rollout.strategy !== undefined) {
+      if (doc.rollout.stages !== undefined) {
+        problems.add('/rollout/strategy', '`rollout.strategy` and `rollout.stages` cannot both be given: generate the stages or write them, not both');
+      } else if (!problems.items.some((p) => p.pointer.startsWith('/rollout/strategy'))) {
+        try {
+          expandStrategy(doc.rollout.strategy as StrategySpec, 'rollout.strategy');
+        } catch (err) {
+          problems.add('/rollout/strategy', (err as Error).message);
+        }
+      }
+    }
+  }
 
   // Windows: cron, zones, dates.
   if (Array.isArray(doc.windows)) {
@@ -580,7 +594,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
       tiers: (d.scoring?.tiers ?? []).map((t: TierSpec) => ({ ...t, stages: t.stages.map((s: StageSpec) => ({ ...s })) })),
     },
     rollout: {
-      stages: (d.rollout?.stages ?? []).map((s) => ({ ...s })),
+      stages: d.rollout?.strategy !== undefined ? expandStrategy(d.rollout.strategy, 'rollout.strategy') : (d.rollout?.stages ?? []).map((s) => ({ ...s })),
       health: {
         intervalMs: health.interval !== undefined ? tryParseDuration(health.interval)! : POLICY_DEFAULTS.health.intervalMs,
         timeoutMs: health.timeout !== undefined ? tryParseDuration(health.timeout)! : POLICY_DEFAULTS.health.timeoutMs,
@@ -596,6 +610,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
   if (limits.maxBytes !== undefined) resolved.limits.maxBytes = tryParseSize(limits.maxBytes)!;
   if (d.rollout?.failureDomain !== undefined) resolved.rollout.failureDomain = d.rollout.failureDomain;
   if (d.rollout?.redundancy !== undefined) resolved.rollout.redundancy = d.rollout.redundancy;
+  if (d.rollout?.strategy !== undefined) resolved.rollout.strategy = structuredClone(d.rollout.strategy);
   return resolved;
 }
 

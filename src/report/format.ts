@@ -1,5 +1,5 @@
 /** Entry points of the report stage: pure functions from data to a string. */
-import type * as Sarif from 'sarif';
+import type { SarifLog } from './sarif-types.js';
 import { OptionsError } from '../errors.js';
 import type { ChangeSummary, GateReport, RolloutPlan } from '../types.js';
 import { reportGithub } from './github.js';
@@ -18,11 +18,11 @@ export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'j
 /** Options shared by the formatters. */
 export interface FormatOptions {
   /** ANSI colour in text output. The CLI passes true only on a TTY without NO_COLOR. @default false */
-  color?: boolean;
+  color?: boolean | undefined;
   /** Tool version written into SARIF. @default package version or '0.0.0' */
-  toolVersion?: string;
+  toolVersion?: string | undefined;
   /** Base directory: file paths in SARIF/github output are made relative to it (forward slashes). @default undefined (as given) */
-  baseDir?: string;
+  baseDir?: string | undefined;
 }
 
 interface ResolvedFormatOptions {
@@ -107,7 +107,7 @@ export function formatPlan(plan: RolloutPlan, format: 'text' | 'json', options?:
  * one result per finding with level error/warning/note; `verdict` and `score` in the run's `properties`).
  * File URIs are made relative to `options.baseDir` when given.
  */
-export function toSarif(report: GateReport, options?: FormatOptions): Sarif.Log {
+export function toSarif(report: GateReport, options?: FormatOptions): SarifLog {
   const o = resolveOptions(options);
   return sarifLog(report, o.toolVersion, o.baseDir);
 }

@@ -1,6 +1,6 @@
 /** SARIF 2.1.0 output (GitHub code scanning and other SARIF viewers). */
+import type { SarifLevel, SarifLocation, SarifLog, SarifPropertyBag, SarifRegion, SarifReportingDescriptor, SarifResult } from './sarif-types.js';
 import { createHash } from 'node:crypto';
-import type * as Sarif from 'sarif';
 import type { BuiltinRuleId, Finding, GateReport, Severity } from '../types.js';
 import { RULES, type RuleInfo } from './rules.js';
 import { displayPath, documentFile, pathToUri, sortedJson } from './util.js';
@@ -11,9 +11,9 @@ export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** Where people can read about the tool (SARIF `tool.driver.informationUri`). */
 export const INFORMATION_URI = 'https://www.npmjs.com/package/confgate';
 
-const LEVEL: Record<Severity, Sarif.Result.level> = { block: 'error', warn: 'warning', info: 'note' };
+const LEVEL: Record<Severity, SarifLevel> = { block: 'error', warn: 'warning', info: 'note' };
 
-function descriptor(id: string, info: RuleInfo): Sarif.ReportingDescriptor {
+function descriptor(id: string, info: RuleInfo): SarifReportingDescriptor {
   return {
     id,
     name: id
@@ -36,14 +36,14 @@ function fingerprint(f: Finding, file: string | undefined): string {
  * Convert a gate report to a SARIF 2.1.0 log: one run, the whole rule catalog in `tool.driver.rules`
  * (plus any rule id not in it), one result per finding, `verdict` and `score` in the run's properties.
  */
-export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined): Sarif.Log {
-  const rules: Sarif.ReportingDescriptor[] = [];
+export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined): SarifLog {
+  const rules: SarifReportingDescriptor[] = [];
   const indexOf = new Map<string, number>();
   for (const id of Object.keys(RULES) as BuiltinRuleId[]) {
     indexOf.set(id, rules.length);
     rules.push(descriptor(id, RULES[id]));
   }
-  const results: Sarif.Result[] = report.findings.map((f) => {
+  const results: SarifResult[] = report.findings.map((f) => {
     let ruleIndex = indexOf.get(f.rule);
     if (ruleIndex === undefined) {
       // A rule id outside the catalog (a policy rule, a plugin's id): its metadata from the report, else the finding.
@@ -52,11 +52,11 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
       rules.push(descriptor(f.rule, report.ruleInfo?.[f.rule] ?? { title: f.rule, help: f.rule, severity: f.severity }));
     }
     const file = f.location?.file ?? documentFile(f, report.files);
-    const location: Sarif.Location = {};
+    const location: SarifLocation = {};
     if (file !== undefined) {
       location.physicalLocation = { artifactLocation: { uri: pathToUri(displayPath(file, baseDir)) } };
       if (f.location) {
-        const region: Sarif.Region = {};
+        const region: SarifRegion = {};
         if (Number.isInteger(f.location.line) && f.location.line >= 1) region.startLine = f.location.line;
         if (region.startLine !== undefined && Number.isInteger(f.location.column) && f.location.column >= 1) {
           region.startColumn = f.location.column;
@@ -67,7 +67,7 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
     if (f.path !== undefined) {
       location.logicalLocations = [{ fullyQualifiedName: f.path === '' ? '/' : f.path, kind: 'value' }];
     }
-    const result: Sarif.Result = {
+    const result: SarifResult = {
       ruleId: f.rule,
       ruleIndex,
       level: LEVEL[f.severity],
@@ -75,14 +75,14 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
     };
     if (location.physicalLocation || location.logicalLocations) result.locations = [location];
     result.partialFingerprints = { 'confgateFinding/v1': fingerprint(f, file === undefined ? undefined : displayPath(file, baseDir)) };
-    const props: Sarif.PropertyBag = { severity: f.severity };
+    const props: SarifPropertyBag = { severity: f.severity };
     if (f.document !== undefined) props['document'] = f.document;
     if (f.detail !== undefined) props['detail'] = sortedJson(f.detail);
     result.properties = props;
     return result;
   });
 
-  const runProps: Sarif.PropertyBag = { verdict: report.verdict, score: report.score, at: report.at };
+  const runProps: SarifPropertyBag = { verdict: report.verdict, score: report.score, at: report.at };
   if (report.tier) runProps['tier'] = report.tier.name;
   if (report.override) runProps['override'] = { reason: report.override.reason, at: report.override.at };
   runProps['changes'] = {

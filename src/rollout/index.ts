@@ -1,6 +1,9 @@
 /** Rollout: plan, run with health gates and automatic rollback, crash-safe journal, resume. */
 export { planRollout } from './plan.js';
 export type { PlanOptions } from './plan.js';
+export { expandStrategy, MAX_STRATEGY_STAGES } from './strategy.js';
+export { rolloutOptionsFromPolicy } from './from-policy.js';
+export type { PolicyRolloutOptions } from './from-policy.js';
 export { runRollout, resumeRollout } from './run.js';
 export type { RunOptions, ResumeOptions } from './run.js';
 export { FileJournal, MemoryJournal } from './journal.js';

@@ -3,7 +3,7 @@
  * input (`at`), nothing is read from the clock, the same inputs give the same plan.
  */
 import { OptionsError } from '../errors.js';
-import { matchesSelector } from '../targets.js';
+import { matchesSelector, targetIdProblem } from '../targets.js';
 import type { LabelSelector, PlanNote, PlannedWave, RolloutPlan, StageSpec, Target, WindowSpec } from '../types.js';
 import { parseDuration } from '../units.js';
 import { targetsUnderMaintenance } from '../windows/index.js';
@@ -15,19 +15,19 @@ export interface PlanOptions {
   /** Stages in order; each has exactly one of `count`, `percent` or `select`. */
   stages: StageSpec[];
   /** Windows; only `maintenance` windows shape the plan. Requires `at`. @default [] */
-  windows?: WindowSpec[];
+  windows?: WindowSpec[] | undefined;
   /**
    * Evaluation time: start of the first wave. Required when maintenance windows are given. Without windows it only
    * appears in the result; when absent the plan says `1970-01-01T00:00:00.000Z` (the planner never reads the clock).
    */
-  at?: Date | string;
+  at?: Date | string | undefined;
   /** Label whose values are failure domains (e.g. `region`): waves are spread across domains. */
-  failureDomain?: string;
+  failureDomain?: string | undefined;
   /**
    * Label whose values are redundant members (e.g. `provider`). Targets are grouped by their `group` label, else by
    * their failure-domain value; a wave never holds every distinct redundancy value of a group.
    */
-  redundancy?: string;
+  redundancy?: string | undefined;
 }
 
 interface DraftWave {
@@ -93,6 +93,8 @@ function validateTargets(targets: unknown): Target[] {
     if (tt === null || typeof tt !== 'object' || typeof tt.id !== 'string') {
       throw new OptionsError(`\`targets[${i}].id\` must be a string, got ${JSON.stringify(tt && typeof tt === 'object' ? tt.id : tt)}`);
     }
+    const problem = targetIdProblem(tt.id);
+    if (problem) throw new OptionsError(`\`targets[${i}].id\` ${problem}`);
     if (tt.labels === null || typeof tt.labels !== 'object') throw new OptionsError(`\`targets[${i}].labels\` must be an object of strings`);
     if (seen.has(tt.id)) throw new OptionsError(`\`targets[${i}].id\` must be unique, got ${JSON.stringify(tt.id)} twice`);
     seen.add(tt.id);

@@ -63,13 +63,17 @@ export type PromoteHook = (ctx: { signal: AbortSignal; rolloutId: string; propos
 /** Options of the health gate. */
 export interface HealthOptions {
   /** Time between health rounds during the bake. @default '30s' */
-  interval?: number | string;
+  interval?: number | string | undefined;
   /** Time allowed for one health call; a timeout is a failure. @default '10s' */
-  timeout?: number | string;
+  timeout?: number | string | undefined;
   /** Failed health checks tolerated per stage (across all targets and rounds). @default 0 */
-  failureLimit?: number;
+  failureLimit?: number | undefined;
   /** Consecutive successful checks every checked target needs before the stage passes. @default 1 */
-  successes?: number;
+  successes?: number | undefined;
+  /** Not an option: rejects a resolved policy's `rollout.health` (`intervalMs`...) at compile time; use `rolloutOptionsFromPolicy`. */
+  intervalMs?: never;
+  /** Not an option: see `intervalMs`. */
+  timeoutMs?: never;
 }
 
 /** How one metric is compared between canary and baseline targets. */
@@ -77,9 +81,9 @@ export interface JudgeMetric {
   /** Which direction is a degradation: `increase` (latency, errors) or `decrease` (throughput). */
   direction: 'increase' | 'decrease';
   /** Significance level of the one-sided Mann–Whitney U test. @default 0.05 */
-  alpha?: number;
+  alpha?: number | undefined;
   /** Fewest samples on each side for the test to run; with fewer, a `warning` event is emitted and the metric is not judged. @default 5 */
-  minSamples?: number;
+  minSamples?: number | undefined;
 }
 
 /** Baseline comparison: canary metrics against targets still on the LKG. */

@@ -32,11 +32,11 @@ export interface ScoreInput {
   findings: readonly Finding[];
   proposed: ConfigDoc;
   /** The live config (LKG). Absent for a first push: the whole proposed document then counts as one added change. */
-  current?: ConfigDoc;
-  targets?: readonly Target[];
+  current?: ConfigDoc | undefined;
+  targets?: readonly Target[] | undefined;
   /** Plan computed with the policy's default stages (or no stages) when targets are known; for blast radius. */
-  plan?: RolloutPlan;
-  override?: OverrideRecord;
+  plan?: RolloutPlan | undefined;
+  override?: OverrideRecord | undefined;
   /** Evaluation time. No factor depends on it today; it is an input so time-aware factors stay pure. */
   at: Date;
 }

@@ -28,9 +28,9 @@ export interface ValidateInput {
   /** The proposed config. */
   proposed: ConfigDoc;
   /** The config live now (the last known good), when there is one. */
-  current?: ConfigDoc;
+  current?: ConfigDoc | undefined;
   /** The targets of the push (for `matchesTarget` checks). */
-  targets?: readonly Target[];
+  targets?: readonly Target[] | undefined;
   /** Evaluation time (for expiry checks). */
   at: Date;
 }
