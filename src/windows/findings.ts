@@ -5,6 +5,9 @@ import { OptionsError } from '../errors.js';
 import { compileAll } from './query.js';
 import { activeSpan, expandStarts, lastStartIn, type CompiledWindow } from './recurrence.js';
 import { formatInstant, formatLocal } from './time.js';
+import { OPEN_END } from './import-statuspage.js';
+
+const OPEN_END_MS = Date.parse(OPEN_END);
 
 /** Input of {@link windowFindings}. */
 export interface WindowFindingsInput {
@@ -64,6 +67,7 @@ function when(ms: number, zone: string | undefined): string {
 }
 
 function until(w: ActiveWindow): string {
+  if (w.end >= OPEN_END_MS) return 'until its source marks it completed (in progress, no end yet)';
   return `${w.open ? 'until at least' : 'until'} ${when(w.end, w.spec.timeZone)}`;
 }
 

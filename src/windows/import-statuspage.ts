@@ -18,6 +18,13 @@ export interface StatuspageImportOptions {
 const KINDS = new Set<WindowKind>(['maintenance', 'freeze', 'allow']);
 
 /**
+ * End given to a maintenance the page reports as still `in_progress` or `verifying`: it stays active, past its
+ * `scheduled_until`, until a later export says `completed`.
+ */
+export const OPEN_END = '9999-12-31T23:59:59.999Z';
+const OPEN_END_MS = Date.parse(OPEN_END);
+
+/**
  * The label value of a Statuspage component name: an IATA-like three-letter code in parentheses
  * ("Santiago, Chile - (SCL)" -> "SCL") or as a leading or trailing token set off by a separator
  * ("SCL - Santiago", "Santiago - SCL"), else the whole (trimmed) name.
@@ -40,7 +47,9 @@ function fail(message: string, cause?: unknown): never {
 /**
  * Atlassian Statuspage `scheduled-maintenances.json` (an object with `scheduled_maintenances: [...]`, or the array
  * itself) -> one-off windows. Uses `name`, `status` (`completed` ones are skipped), `scheduled_for`,
- * `scheduled_until` and `components[].name`. Each component name maps to a value of `options.label`
+ * `scheduled_until` and `components[].name`. A maintenance whose status is `in_progress` or `verifying` is not over
+ * whatever `scheduled_until` says: its window ends at {@link OPEN_END} (it counts until a fresher export marks it
+ * `completed`). Each component name maps to a value of `options.label`
  * (the `components` table if it lists the name, else {@link componentCode}); a maintenance without components
  * gets no selector, so it applies to every target. Output is in file order.
  * Throws `ConfgateError` with code `E_WINDOW_INVALID`, naming the JSON Pointer of the bad field, for a malformed file.
@@ -75,8 +84,10 @@ export function importStatuspage(json: unknown, options: StatuspageImportOptions
     const name = typeof m.name === 'string' && m.name.trim() !== '' ? m.name.trim() : typeof m.id === 'string' ? m.id : undefined;
     if (name === undefined) fail(`${source}: ${at}/name must be a non-empty string`);
     const start = instant(m.scheduled_for, `${source}: ${at}/scheduled_for`);
-    const end = instant(m.scheduled_until, `${source}: ${at}/scheduled_until`);
+    let end = instant(m.scheduled_until, `${source}: ${at}/scheduled_until`);
     if (end <= start) fail(`${source}: ${at}/scheduled_until must be after scheduled_for`);
+    // The page says the work is not over: it keeps counting past scheduled_until until it is marked completed.
+    if (m.status === 'in_progress' || m.status === 'verifying') end = Math.max(end, OPEN_END_MS);
 
     const values: string[] = [];
     if (m.components !== undefined && m.components !== null) {

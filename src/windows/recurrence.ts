@@ -2,9 +2,10 @@
  * Compiling a WindowSpec's timing into something that can be expanded, and expanding it.
  *
  * - one-off: `start` + `end` (or `start` + `duration`); values without an offset are local to `timeZone`.
- * - cron: `schedule` + `duration` (+ `timeZone`), expanded with croner (DST-correct; a fixed-time job whose
- *   local time falls in a spring-forward gap fires at the first valid time after the gap — 02:30 Europe/Berlin
- *   on the last Sunday of March fires at 03:00 CEST — and a repeated local time fires once).
+ * - cron: `schedule` + `duration` (+ `timeZone`), expanded with croner with Debian cron's semantics (see
+ *   {@link cronOptions}): fixed-time jobs whose local time falls in a spring-forward gap fire once at the first
+ *   valid time after the gap — `30 2` and `0,30 2` Europe/Berlin on the last Sunday of March fire at 03:00
+ *   CEST — and fire once in a repeated hour; day of month and day of week are ANDed when either starts with `*`.
  * - rrule: `rrule` + `start` + `duration` (+ `timeZone`), expanded with ical.js `Recur` in local time, each
  *   occurrence converted to an instant in `timeZone` (RFC 5545 rules for gaps and folds, see `time.ts`).
  *   `rrule` is either a bare RRULE value (`FREQ=WEEKLY;BYDAY=FR`) or RFC 5545 content lines: one
@@ -127,7 +128,7 @@ function compileInto(spec: WindowSpec, problems: string[]): CompiledWindow | und
     if (!has(spec.duration)) problems.push('`duration` is required with `schedule` (how long each occurrence lasts, e.g. "62h")');
     let cron: Cron | undefined;
     try {
-      cron = new Cron(spec.schedule, { mode: '5-part', ...(zoneOk ? { timezone: zone } : {}) });
+      cron = new Cron(spec.schedule, { mode: '5-part', ...cronOptions(spec.schedule), ...(zoneOk ? { timezone: zone } : {}) });
     } catch (err) {
       const why = err instanceof Error ? err.message.replace(/^CronPattern: /, '') : String(err);
       problems.push(`\`schedule\` ${show(spec.schedule)} is not a valid 5-field cron expression (minute hour day-of-month month day-of-week): ${why}`);
@@ -167,6 +168,22 @@ function compileInto(spec: WindowSpec, problems: string[]): CompiledWindow | und
   }
   if (end === undefined || problems.length > 0) return undefined;
   return { form: 'once', start: s, end };
+}
+
+/**
+ * Vixie/Debian cron semantics on top of croner:
+ * - day of month and day of week: when either field starts with `*` (`*`, `*\/2`) both must match (AND); when
+ *   both are restricted (`1-7` and `MON`) either may match (OR). croner alone would OR `*\/2` with `MON`.
+ * - DST: a job whose minute and hour fields have no wildcard and no step (`30 2`, `0,30 2`, `30 1-3`) is a
+ *   fixed-time job: in a spring-forward gap it fires once, at the first valid time after the gap, and in a
+ *   repeated (fall-back) hour it fires once, at the first occurrence. Other jobs (`*\/15 2`, `0 *`) follow the
+ *   new wall clock: skipped times do not fire and repeated times fire twice. Debian counts `0-59/15` as fixed
+ *   time; croner (and so confgate) counts any step as an interval.
+ */
+function cronOptions(schedule: string): { fixedTimeRule: 'no-wildcard'; domAndDow: boolean } {
+  const f = schedule.trim().split(/\s+/);
+  const star = (x: string | undefined): boolean => x !== undefined && (x.startsWith('*') || x.startsWith('?'));
+  return { fixedTimeRule: 'no-wildcard', domAndDow: f.length === 5 && (star(f[2]) || star(f[4])) };
 }
 
 function checkSelector(sel: unknown, problems: string[]): void {
@@ -334,7 +351,8 @@ export function expandStarts(c: CompiledWindow, startMin: number, startMax: numb
         if (r.done || !r.value) break;
         const s = r.value.getTime();
         if (s > startMax) break;
-        if (s >= startMin) out.push({ start: s, end: s + c.durationMs });
+        // Two fixed times in one DST gap fire together, once.
+        if (s >= startMin && out[out.length - 1]?.start !== s) out.push({ start: s, end: s + c.durationMs });
       }
       return out;
     }

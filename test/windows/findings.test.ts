@@ -17,8 +17,11 @@ const fleet: Target[] = [
 
 const statuspage = JSON.parse(readFileSync(new URL('../../fixtures/windows/scheduled-maintenances.json', import.meta.url), 'utf8')) as unknown;
 
+/** The same export as fetched before the work started: every `in_progress` maintenance still `scheduled`. */
+const beforeStart = JSON.parse(JSON.stringify(statuspage).replaceAll('"status":"in_progress"', '"status":"scheduled"')) as unknown;
+
 describe('window.maintenance', () => {
-  const windows = importStatuspage(statuspage);
+  const windows = importStatuspage(beforeStart);
 
   it('lists the SCL, MIA and LAX targets at 2025-11-18T11:20Z from the Statuspage export', () => {
     const findings = windowFindings({ windows, targets: fleet, at: d('2025-11-18T11:20:00Z') });
@@ -93,6 +96,34 @@ describe('window.maintenance', () => {
     const targets = [...fleet, t('lax-stg', { region: 'LAX', env: 'staging' })];
     const m = targetsUnderMaintenance(ws, targets, d('2025-01-01T12:00:00Z'));
     expect([...m.keys()]).toEqual(['mia-1', 'lax-1', 'lax-2']);
+  });
+});
+
+describe('Statuspage maintenance that overruns', () => {
+  const windows = importStatuspage(statuspage); // SCL, MIA and LAX are `in_progress` in the export
+
+  it('an `in_progress` maintenance keeps counting after scheduled_until, with a message that says so', () => {
+    // MIA was scheduled until 14:00Z, SCL and LAX until 15:00Z.
+    expect([...targetsUnderMaintenance(windows, fleet, d('2025-11-18T16:00:00Z')).keys()]).toEqual(['scl-1', 'mia-1', 'lax-1', 'lax-2']);
+    const [f] = windowFindings({ windows, targets: fleet, at: d('2025-11-19T09:00:00Z') });
+    expect(f?.rule).toBe('window.maintenance');
+    expect(f?.detail?.targets).toEqual(['scl-1', 'mia-1', 'lax-1', 'lax-2']);
+    expect(f?.message).toContain('until its source marks it completed');
+    expect(f?.message).not.toContain('9999');
+  });
+
+  it('`verifying` counts too; `scheduled` ends at scheduled_until; `completed` is skipped', () => {
+    const m = (status: string, region: string): unknown => ({
+      name: `${region} ${status}`,
+      status,
+      scheduled_for: '2025-11-18T09:00:00Z',
+      scheduled_until: '2025-11-18T10:00:00Z',
+      components: [{ name: `${region} - somewhere` }],
+    });
+    const ws = importStatuspage([m('verifying', 'SCL'), m('scheduled', 'MIA'), m('completed', 'LAX'), m('in_progress', 'SIN')]);
+    expect([...targetsUnderMaintenance(ws, fleet, d('2025-11-18T09:30:00Z')).keys()]).toEqual(['scl-1', 'mia-1', 'sin-1']);
+    expect([...targetsUnderMaintenance(ws, fleet, d('2025-11-18T12:00:00Z')).keys()]).toEqual(['scl-1', 'sin-1']);
+    expect([...targetsUnderMaintenance(ws, fleet, d('2025-11-18T08:59:00Z')).keys()]).toEqual([]);
   });
 });
 

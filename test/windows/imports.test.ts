@@ -24,9 +24,10 @@ describe('importStatuspage', () => {
       kind: 'maintenance',
       targets: { region: 'SCL' },
       start: '2025-11-18T09:00:00.000Z',
-      end: '2025-11-18T15:00:00.000Z',
+      end: '9999-12-31T23:59:59.999Z', // in_progress: counts until the page says completed
       source: 'statuspage',
     });
+    expect(ws[3]?.end).toBe('2025-11-25T22:00:00.000Z'); // SIN is scheduled: its scheduled_until
     expect(ws[4]?.targets).toBeUndefined(); // no components: every target
     for (const w of ws) expect(checkWindow(w)).toEqual([]);
   });
