@@ -42,4 +42,7 @@ command -v chromium >/dev/null 2>&1 || apt_install chromium
 # --- SciPy (independent reference for the canary judge's statistics) ---
 /usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || apt_install python3-scipy
 
+# --- python-dateutil (independent reference for RRULE windows, scripts/rrule-dateutil.py) ---
+/usr/bin/python3 -c 'import dateutil.rrule' >/dev/null 2>&1 || apt_install python3-dateutil
+
 exit 0

@@ -6,8 +6,13 @@
  *   {@link cronOptions}): fixed-time jobs whose local time falls in a spring-forward gap fire once at the first
  *   valid time after the gap — `30 2` and `0,30 2` Europe/Berlin on the last Sunday of March fire at 03:00
  *   CEST — and fire once in a repeated hour; day of month and day of week are ANDed when either starts with `*`.
- * - rrule: `rrule` + `start` + `duration` (+ `timeZone`), expanded with ical.js `Recur` in local time, each
- *   occurrence converted to an instant in `timeZone` (RFC 5545 rules for gaps and folds, see `time.ts`).
+ * - rrule: `rrule` + `start` + `duration` (+ `timeZone`), expanded with the `rrule` package (a port of
+ *   python-dateutil's rrule, cross-checked against dateutil in test/windows/rrule-dateutil.test.ts) in floating
+ *   local time, each occurrence converted to an instant in `timeZone` (RFC 5545 rules for gaps and folds, see
+ *   `time.ts`). `start` must be the first occurrence of the rule: RFC 5545 leaves a set whose DTSTART does not
+ *   match its rule undefined and implementations disagree, so such a window is rejected, naming the first
+ *   occurrence (the iCalendar import keeps such a DTSTART as an occurrence of its own). An all-day `start` cannot
+ *   be combined with FREQ=HOURLY, BYHOUR, BYMINUTE or BYSECOND.
  *   `rrule` is either a bare RRULE value (`FREQ=WEEKLY;BYDAY=FR`) or RFC 5545 content lines: one
  *   `RRULE:...` line and any number of `EXDATE:...` lines (comma-separated values, local to `timeZone`
  *   unless they end in `Z`; a date-only value `20251226` excludes every occurrence starting on that local
@@ -17,20 +22,24 @@
  *
  * Durations are absolute (62h after the local start) except for all-day rrule windows.
  *
- * Expansion is bounded: at most {@link MAX_OCCURRENCES} occurrences per window per query, and at most
- * {@link MAX_RRULE_STEPS} rrule iterations (RRULE expansion must start at DTSTART; a DAILY rule can be
- * expanded about 270 years ahead of its start).
+ * Expansion is bounded: at most {@link MAX_OCCURRENCES} occurrences per window per query. A rule without COUNT
+ * whose FREQ is HOURLY, DAILY or WEEKLY is expanded from a start moved forward by whole INTERVALs to just before
+ * the queried range (the same occurrences, without walking every period since `start`); COUNT is at most
+ * {@link MAX_RRULE_COUNT}.
  */
 import { Cron } from 'croner';
-import ICAL from 'ical.js';
+import rrulePkg, { type Options as RRuleOptions } from 'rrule';
 import type { WindowSpec } from '../types.js';
 import { tryParseDuration } from '../units.js';
 import { dateKey, instantToLocal, isValidTimeZone, localToInstant, parseTimeInput, toInstant, type LocalTime } from './time.js';
 
 /** Most occurrences of one window returned by one query. */
 export const MAX_OCCURRENCES = 10_000;
-/** Most RRULE iterations for one window in one query (including occurrences before the queried range). */
-export const MAX_RRULE_STEPS = 100_000;
+/** Largest RRULE COUNT accepted (a rule with COUNT is expanded from its start). */
+export const MAX_RRULE_COUNT = 100_000;
+
+// The package is CommonJS: Node's ESM loader exposes it as the default export only.
+const { RRule } = rrulePkg;
 
 const DAY_MS = 86_400_000;
 const KINDS = new Set(['maintenance', 'freeze', 'allow']);
@@ -52,9 +61,14 @@ export type CompiledWindow =
   | { form: 'cron'; cron: Cron; durationMs: number }
   | {
       form: 'rrule';
-      recur: ICAL.Recur;
+      /** Parsed RRULE parts without DTSTART and UNTIL (UNTIL is checked on the zoned instant below). */
+      options: Partial<RRuleOptions>;
+      /** Period of the rule in floating ms when it can be moved forward by whole periods (no COUNT; HOURLY, DAILY, WEEKLY). */
+      periodMs?: number;
       dtstart: LocalTime;
       allDay: boolean;
+      /** Calendar days of a timed window with an ISO 8601 duration (`P1DT2H`): the end is this many local days after the start, plus `durationMs` minus those days. */
+      nominalDays?: number;
       /** Whole days of an all-day window. */
       days: number;
       durationMs: number;
@@ -103,8 +117,12 @@ function compileInto(spec: WindowSpec, problems: string[]): CompiledWindow | und
   }
 
   let durationMs: number | undefined;
+  const nominal = typeof spec.duration === 'string' ? parseNominalDuration(spec.duration) : undefined;
+  if (nominal && !has(spec.rrule)) {
+    problems.push(`\`duration\` ${show(spec.duration)}: ISO 8601 durations (days counted in local calendar days) are only supported with \`rrule\`; use "24h" or "1d"`);
+  }
   if (has(spec.duration)) {
-    durationMs = tryParseDuration(spec.duration);
+    durationMs = nominal ? nominal.days * DAY_MS + nominal.ms : tryParseDuration(spec.duration);
     if (durationMs === undefined) {
       problems.push(`\`duration\` must be a duration like "4h" or "62h" or a number of milliseconds; got ${show(spec.duration)}`);
     } else if (durationMs <= 0) {
@@ -141,7 +159,7 @@ function compileInto(spec: WindowSpec, problems: string[]): CompiledWindow | und
   }
 
   if (has(spec.rrule)) {
-    return compileRrule(spec, zone, zoneOk, durationMs, problems);
+    return compileRrule(spec, zone, zoneOk, durationMs, nominal, problems);
   }
 
   // One-off.
@@ -203,6 +221,7 @@ function compileRrule(
   zone: string,
   zoneOk: boolean,
   durationMs: number | undefined,
+  nominal: { days: number; ms: number } | undefined,
   problems: string[],
 ): CompiledWindow | undefined {
   if (typeof spec.rrule !== 'string') {
@@ -263,15 +282,26 @@ function compileRrule(
   else if (freq === 'SECONDLY' || freq === 'MINUTELY') {
     problems.push(`\`rrule\` FREQ=${freq} is too fine for a window; use \`schedule\` (cron) instead`);
   }
-  let recur: ICAL.Recur | undefined;
+  let options: Partial<RRuleOptions> | undefined;
   try {
-    recur = ICAL.Recur.fromString(kept.join(';'));
-    if (!recur.freq) throw new Error('no FREQ');
-    if (recur.count !== null && recur.count !== undefined && untilText !== undefined) {
-      problems.push('`rrule` must not have both COUNT and UNTIL');
+    options = RRule.parseString(kept.join(';'));
+    if (options.freq === undefined || options.freq === null) throw new Error('no FREQ');
+    // The package yields times within a day in the order the lists are written (BYMINUTE=30,0 gives 20:30 before
+    // 20:00, and `after()` then misses 20:00): sort them as RFC 5545 and dateutil do.
+    for (const k of ['byhour', 'byminute', 'bysecond'] as const) {
+      const v = options[k];
+      if (Array.isArray(v)) options[k] = [...v].sort((a, b) => a - b);
+    }
+    new RRule(options); // validates the parts' values
+    if (typeof options.count === 'number') {
+      if (untilText !== undefined) problems.push('`rrule` must not have both COUNT and UNTIL');
+      if (!(options.count >= 1 && options.count <= MAX_RRULE_COUNT)) {
+        problems.push(`\`rrule\` COUNT must be between 1 and ${MAX_RRULE_COUNT}; got ${options.count} (use UNTIL for a longer series)`);
+      }
     }
   } catch (err) {
     if (freq !== undefined) problems.push(`\`rrule\` ${show(ruleText)} is not a valid RRULE: ${err instanceof Error ? err.message : String(err)}`);
+    options = undefined;
   }
 
   let until: { ms: number } | { date: string } | undefined;
@@ -292,20 +322,60 @@ function compileRrule(
     }
   }
 
-  if (!start || !recur || !zoneOk || durationMs === undefined) return undefined;
+  if (!start || !options || !zoneOk || durationMs === undefined) return undefined;
   const allDay = start.kind === 'date';
   let days = 0;
   if (allDay) {
     if (durationMs % DAY_MS !== 0) {
       problems.push(`\`duration\` of an all-day window (date-only \`start\`) must be whole days such as "1d" or "15d"; got ${show(spec.duration)}`);
     }
-    days = durationMs / DAY_MS;
+    days = Math.round(durationMs / DAY_MS);
+    const timed = ['BYHOUR', 'BYMINUTE', 'BYSECOND'].filter((k) => kept.some((p) => p.startsWith(`${k}=`)));
+    if (freq === 'HOURLY') timed.unshift('FREQ=HOURLY');
+    if (timed.length > 0) {
+      problems.push(`\`rrule\` uses ${timed.join(', ')} but \`start\` is a date (an all-day window): give \`start\` a time (e.g. "${String(spec.start)}T09:00:00"), or remove ${timed.join(', ')}`);
+    }
   }
   if (problems.length > 0) return undefined;
   const dtstart = start.kind === 'instant' ? instantToLocal(start.ms, zone) : start.local;
+  const byday = kept.find((p) => p.toUpperCase().startsWith('BYDAY='))?.slice(6).split(',') ?? [];
+  const positioned = byday.filter((d) => /^[+-]?\d/.test(d.trim()));
+  if (positioned.length > 0 && positioned.length < byday.length) {
+    // dateutil (and the rrule package) require both kinds to match, RFC 5545 reads the list as a union.
+    problems.push(`\`rrule\` BYDAY=${byday.join(',')} mixes weekdays with and without a position: calendars disagree on what it means; use two windows`);
+    return undefined;
+  }
+  const negativeSetpos = (options.bysetpos === undefined || options.bysetpos === null ? [] : [options.bysetpos].flat()).filter((v) => v < -1);
+  if (negativeSetpos.length > 0) {
+    // The rrule package wraps around when a period has fewer candidates (BYSETPOS=-5 in a month with four
+    // Fridays gives the first Friday); dateutil and RFC 5545 give nothing. Refuse rather than invent occurrences.
+    problems.push(`\`rrule\` BYSETPOS=${negativeSetpos.join(',')} is not supported: use BYSETPOS=-1 (the last) or positive positions`);
+    return undefined;
+  }
+  const unit = freq === 'HOURLY' ? 3_600_000 : freq === 'DAILY' ? DAY_MS : freq === 'WEEKLY' ? 7 * DAY_MS : undefined;
+  const periodMs = unit !== undefined && typeof options.count !== 'number' ? unit * (options.interval ?? 1) : undefined;
+  const firing = firesAtAll(options, floating(dtstart).getTime(), periodMs);
+  if (firing !== true) {
+    problems.push(`\`rrule\` ${show(ruleText)} never fires from \`start\` ${show(spec.start)} (${firing})`);
+    return undefined;
+  }
+  const first = new RRule({ ...options, dtstart: floating(dtstart) }).after(floating(dtstart), true);
+  if (!first) {
+    problems.push(`\`rrule\` ${show(ruleText)} never fires from \`start\` ${show(spec.start)}`);
+    return undefined;
+  }
+  if (first.getTime() !== floating(dtstart).getTime()) {
+    problems.push(
+      `\`start\` ${show(spec.start)} is not an occurrence of \`rrule\` ${show(ruleText)}: make \`start\` the first occurrence (${showFloating(first, allDay)}); ` +
+        'RFC 5545 leaves a start that does not match its rule undefined, and calendars disagree on whether it counts',
+    );
+    return undefined;
+  }
   return {
     form: 'rrule',
-    recur,
+    options,
+    ...(nominal && !allDay && nominal.days > 0 ? { nominalDays: nominal.days } : {}),
+    ...(periodMs !== undefined ? { periodMs } : {}),
     dtstart,
     allDay,
     days,
@@ -314,6 +384,17 @@ function compileRrule(
     exclude,
     ...(until ? { until } : {}),
   };
+}
+
+/**
+ * An ISO 8601 / RFC 5545 duration (`P1D`, `P2W`, `PT90M`, `P1DT2H`): weeks and days are nominal (calendar days),
+ * hours, minutes and seconds exact. Undefined for anything else.
+ */
+export function parseNominalDuration(text: string): { days: number; ms: number } | undefined {
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(text.trim());
+  if (!m || text.trim().length <= 1 || /T$/i.test(text.trim())) return undefined;
+  const [, w, d, h, mi, sec] = m.map((x) => (x === undefined ? 0 : Number(x))) as number[];
+  return { days: w! * 7 + d!, ms: ((h! * 60 + mi!) * 60 + sec!) * 1000 };
 }
 
 /** Parse an iCalendar basic-format value: `20251226`, `20251226T180000`, `20251226T170000Z`. ISO forms are accepted too. */
@@ -356,43 +437,114 @@ export function expandStarts(c: CompiledWindow, startMin: number, startMax: numb
       }
       return out;
     }
-    const first = ICAL.Time.fromData({
-      year: c.dtstart.year,
-      month: c.dtstart.month,
-      day: c.dtstart.day,
-      hour: c.dtstart.hour,
-      minute: c.dtstart.minute,
-      second: c.dtstart.second,
-      isDate: c.allDay,
-    });
-    const it = c.recur.iterator(first);
-    for (let step = 0; step < MAX_RRULE_STEPS && out.length < limit; step++) {
-      const t = it.next();
-      if (!t) break;
-      const local: LocalTime = { year: t.year, month: t.month, day: t.day, hour: c.allDay ? 0 : t.hour, minute: c.allDay ? 0 : t.minute, second: c.allDay ? 0 : t.second };
-      const s = localToInstant(local, c.zone);
-      if (c.until && ('ms' in c.until ? s > c.until.ms : dateKey(local) > c.until.date)) break;
-      if (s > startMax) break;
-      if (s < startMin) continue;
-      if (c.exclude.instants.has(s) || c.exclude.dates.has(dateKey(local))) continue;
-      let e = s + c.durationMs;
-      if (c.allDay) {
-        const endDay = t.clone();
-        endDay.adjust(c.days, 0, 0, 0);
-        e = localToInstant({ year: endDay.year, month: endDay.month, day: endDay.day, hour: 0, minute: 0, second: 0 }, c.zone);
-      }
-      out.push({ start: s, end: e });
-    }
+    return expandRrule(c, startMin, startMax, limit);
   } catch {
     // Fail soft here: checkWindow reports problems, and the policy loader rejects invalid windows first.
   }
   return out;
 }
 
+/**
+ * The first occurrence of an RRULE value at or after `dtstart` (local wall-clock), or undefined when it never fires
+ * or cannot be read. Used by the iCalendar import, where DTSTART counts as an occurrence even when it does not match.
+ */
+export function firstOccurrence(rule: string, dtstart: LocalTime): LocalTime | undefined {
+  try {
+    const options = RRule.parseString(rule.split(';').filter((p) => !/^UNTIL=/i.test(p)).join(';'));
+    const d = floating(dtstart);
+    if (firesAtAll(options, d.getTime(), undefined) !== true) return undefined;
+    const first = new RRule({ ...options, dtstart: d }).after(d, true);
+    return first ? fromFloating(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A local time as a "floating" Date: its UTC fields are the wall-clock fields (how the rrule package is fed). */
+function floating(l: LocalTime): Date {
+  return new Date(Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second));
+}
+
+function fromFloating(d: Date): LocalTime {
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
+function showFloating(d: Date, allDay: boolean): string {
+  const iso = d.toISOString();
+  return allDay ? iso.slice(0, 10) : iso.slice(0, 19);
+}
+
+/** 400 Gregorian years: the calendar (leap years and weekdays) repeats exactly after this many days. */
+const CYCLE_MS = 146_097 * DAY_MS;
+/** The rrule package searches up to the year 9999 for an occurrence: start searches close to it to bound them. */
+const LAST_YEAR = 9999;
+/** A rule moved by whole periods must fire within this many years (less often is rejected). */
+const SPARSEST_YEARS = 30;
+
+/**
+ * Whether the rule fires at all, in bounded time (the package would otherwise walk every period up to the year
+ * 9999 for a rule that never fires, which takes minutes for a DAILY rule). True, or why not.
+ * - Rules that can be moved by whole periods (no COUNT; HOURLY, DAILY, WEEKLY) are started {@link SPARSEST_YEARS}
+ *   before the year 9999: the occurrences are the same, and the search ends there.
+ * - Others are moved by whole 400-year cycles (the same calendar) to start between 400 and 800 years before it.
+ */
+function firesAtAll(options: Partial<RRuleOptions>, dtstart: number, periodMs: number | undefined): true | string {
+  const yearOf = (ms: number): number => new Date(ms).getUTCFullYear();
+  let start = dtstart;
+  if (periodMs !== undefined) {
+    const target = Date.UTC(LAST_YEAR - SPARSEST_YEARS, 0, 1);
+    if (target > start) start += Math.floor((target - start) / periodMs) * periodMs;
+    if (new RRule({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
+    return `it fires less than once in ${SPARSEST_YEARS} years`;
+  }
+  const cycles = Math.floor((LAST_YEAR - 400 - yearOf(start)) / 400);
+  if (cycles > 0) start += cycles * CYCLE_MS;
+  if (new RRule({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
+  return 'no occurrence in 400 years';
+}
+
+/** Local-time slack around a queried range: UTC offsets and DST shifts are far below a day. */
+const SLACK_MS = 2 * DAY_MS;
+
+function expandRrule(c: Extract<CompiledWindow, { form: 'rrule' }>, startMin: number, startMax: number, limit: number): Span[] {
+  const lo = instantToLocal(Math.max(startMin, -8.64e15 + SLACK_MS), c.zone);
+  const hi = instantToLocal(Math.min(startMax, 8.64e15 - SLACK_MS), c.zone);
+  const from = floating(lo).getTime() - SLACK_MS;
+  const to = floating(hi).getTime() + SLACK_MS;
+  let dtstart = floating(c.dtstart).getTime();
+  if (c.periodMs !== undefined && from - dtstart > 2 * c.periodMs) {
+    // Same occurrences from a start moved forward by whole periods, ending at least one period before `from`.
+    dtstart += (Math.floor((from - dtstart) / c.periodMs) - 1) * c.periodMs;
+  }
+  const rule = new RRule({ ...c.options, dtstart: new Date(dtstart) });
+  const out: Span[] = [];
+  // Occurrences arrive in local order; around a DST gap the instants may be out of order by an hour, so collect a
+  // few more than `limit`, then sort and cut.
+  const want = limit + 64;
+  rule.between(new Date(from), new Date(to), true, (d) => {
+    const local = fromFloating(d);
+    const s = localToInstant(local, c.zone);
+    if (c.until && ('ms' in c.until ? s > c.until.ms : dateKey(local) > c.until.date)) return false;
+    if (s < startMin || s > startMax) return true;
+    if (c.exclude.instants.has(s) || c.exclude.dates.has(dateKey(local))) return true;
+    let e = s + c.durationMs;
+    if (c.nominalDays !== undefined) {
+      const later = fromFloating(new Date(Date.UTC(local.year, local.month - 1, local.day + c.nominalDays, local.hour, local.minute, local.second)));
+      e = localToInstant(later, c.zone) + (c.durationMs - c.nominalDays * DAY_MS);
+    } else if (c.allDay) {
+      e = localToInstant(fromFloating(new Date(Date.UTC(local.year, local.month - 1, local.day + c.days))), c.zone);
+    }
+    out.push({ start: s, end: e });
+    return out.length < want;
+  });
+  out.sort((a, b) => a.start - b.start);
+  return out.length > limit ? out.slice(0, limit) : out;
+}
+
 /** Longest possible occurrence of a compiled window, in ms (all-day windows may be an hour longer across DST). */
 export function maxDuration(c: CompiledWindow): number {
   if (c.form === 'once') return c.end - c.start;
-  if (c.form === 'rrule' && c.allDay) return c.durationMs + 3 * 3_600_000;
+  if (c.form === 'rrule' && (c.allDay || c.nominalDays !== undefined)) return c.durationMs + 3 * 3_600_000;
   return c.durationMs;
 }
 

@@ -87,11 +87,75 @@ function normalizeOffset(off: string): string {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** The instant of a wall-clock time in `zone` (see the module doc for gaps and folds). Throws on an unknown zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** UTC offset of `zone` at instant `ms`, in ms (whole seconds). Throws on an unknown zone. */
+function offsetAt(ms: number, zone: string): number {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    if (formatters.size > 1000) formatters.clear();
+    formatters.set(zone, f);
+  }
+  const whole = Math.floor(ms / 1000) * 1000;
+  let year = 0;
+  let month = 1;
+  let day = 1;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let bc = false;
+  for (const p of f.formatToParts(new Date(whole))) {
+    if (p.type === 'year') year = Number(p.value);
+    else if (p.type === 'month') month = Number(p.value);
+    else if (p.type === 'day') day = Number(p.value);
+    else if (p.type === 'hour') hour = Number(p.value);
+    else if (p.type === 'minute') minute = Number(p.value);
+    else if (p.type === 'second') second = Number(p.value);
+    else if (p.type === 'era') bc = p.value.startsWith('B');
+  }
+  const d = new Date(0);
+  d.setUTCFullYear(bc ? 1 - year : year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime() - whole;
+}
+
+/**
+ * The instant of a wall-clock time in `zone` (see the module doc for gaps and folds). Throws on an unknown zone.
+ * Offsets come from `Intl` (a formatter per zone, a few calls per conversion).
+ */
 export function localToInstant(local: LocalTime, zone: string): number {
+  const d = new Date(0);
+  d.setUTCFullYear(local.year, local.month - 1, local.day);
+  d.setUTCHours(local.hour, local.minute, local.second, 0);
+  const wall = d.getTime();
+  const before = offsetAt(wall - DAY, zone);
+  const after = offsetAt(wall + DAY, zone);
+  const early = wall - before;
+  const late = wall - after;
+  const earlyOk = offsetAt(early, zone) === before;
+  const lateOk = offsetAt(late, zone) === after;
+  // A repeated time is its first occurrence; a time in a gap is read with the offset before the gap.
+  if (earlyOk && lateOk) return Math.min(early, late);
+  if (earlyOk) return early;
+  if (lateOk) return late;
+  if (before !== after) return early;
+  // Two transitions within two days: let croner work it out.
   const text = `${pad(local.year, 4)}-${pad(local.month)}-${pad(local.day)}T${pad(local.hour)}:${pad(local.minute)}:${pad(local.second)}`;
   return new CronDate(text, zone).getTime();
 }
+
+const DAY = 86_400_000;
 
 /** The wall-clock time of an instant in `zone`. Throws on an unknown zone. */
 export function instantToLocal(ms: number, zone: string): LocalTime {
