@@ -3,7 +3,7 @@ import ICAL from 'ical.js';
 import { ConfgateError } from '../errors.js';
 import type { LabelSelector, WindowKind, WindowSpec } from '../types.js';
 import { formatDuration } from '../units.js';
-import { compileWindow } from './recurrence.js';
+import { compileWindow, expandStarts, firstOccurrence } from './recurrence.js';
 import { isValidTimeZone, localToInstant, type LocalTime } from './time.js';
 
 /** Options of {@link importICal}. */
@@ -100,7 +100,7 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
 
   let root: ICAL.Component;
   try {
-    const jcal: unknown = ICAL.parse(text);
+    const jcal: unknown = ICAL.parse(withDateValues(text));
     // Several VCALENDARs parse to an array of jCal arrays: use the first.
     const first = Array.isArray(jcal) && Array.isArray(jcal[0]) ? jcal[0] : jcal;
     root = new ICAL.Component(first as unknown[]);
@@ -160,6 +160,15 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   events.forEach((ev, index) => {
+    try {
+      importEvent(ev, index);
+    } catch (err) {
+      if (err instanceof ConfgateError) throw err;
+      fail(`${source}: ${describe(ev, index)} could not be read: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+  });
+
+  function importEvent(ev: ICAL.Component, index: number): void {
     if (ev.hasProperty('recurrence-id')) return; // handled with its master (or below when orphaned)
     const what = describe(ev, index);
     if (String(ev.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED') return;
@@ -171,6 +180,7 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     // Length: calendar days for all-day events, exact milliseconds otherwise.
     let days = 0;
     let ms = 0;
+    let nominalDays = 0;
     const endProp = ev.getFirstProperty('dtend');
     const durValue = ev.getFirstPropertyValue('duration');
     if (endProp) {
@@ -189,6 +199,8 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
         days = durValue.weeks * 7 + durValue.days;
       } else {
         ms = durValue.toSeconds() * 1000;
+        // RFC 5545: weeks and days are nominal (the same local time N days later, 23 or 25 hours across DST).
+        nominalDays = durValue.weeks * 7 + durValue.days;
       }
     } else if (start.isDate) {
       days = 1;
@@ -199,6 +211,12 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     const durationMs = start.isDate ? days * 86_400_000 : ms;
     const spanOf = (s: Stamp): { start: string; end: string } => {
       const from = instantOf(s);
+      if (!s.isDate && nominalDays > 0) {
+        const l = s.local;
+        const later = new Date(Date.UTC(l.year, l.month - 1, l.day + nominalDays, l.hour, l.minute, l.second));
+        const local: LocalTime = { year: later.getUTCFullYear(), month: later.getUTCMonth() + 1, day: later.getUTCDate(), hour: l.hour, minute: l.minute, second: l.second };
+        return { start: iso(from), end: iso(localToInstant(local, s.zone) + durationMs - nominalDays * 86_400_000) };
+      }
       if (!s.isDate) return { start: iso(from), end: iso(from + durationMs) };
       const e = ICAL.Time.fromData({ year: s.local.year, month: s.local.month, day: s.local.day, isDate: true });
       e.adjust(days, 0, 0, 0);
@@ -208,8 +226,50 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     const rrules = ev.getAllProperties('rrule');
     if (rrules.length > 1) fail(`${source}: ${what} has several RRULEs; only one is supported`);
     const recur = rrules[0]?.getFirstValue();
+
+    // Exclusions (EXDATE) as instants and, for dates, local dates: they remove RDATE instances too.
+    const exInstants = new Set<number>();
+    const exDates = new Set<string>();
+    for (const prop of ev.getAllProperties('exdate')) {
+      for (const v of prop.getValues()) {
+        const x = stampOf(prop, v, `${what} EXDATE`);
+        if (x.isDate) exDates.add(isoDate(x.local));
+        else exInstants.add(instantOf(x));
+      }
+    }
+    const excluded = (x: Stamp): boolean => exInstants.has(instantOf(x)) || exDates.has(isoDate(x.local));
+    const seen = new Set<number>();
+    const pushSpan = (span: { start: string; end: string }, label: string): void => {
+      const t = Date.parse(span.start);
+      if (seen.has(t)) return; // an RDATE repeating DTSTART or another RDATE
+      seen.add(t);
+      push({ ...base(name), ...span }, label);
+    };
+    const pushRdates = (): void => {
+      for (const prop of ev.getAllProperties('rdate')) {
+        for (const v of prop.getValues()) {
+          if (v instanceof ICAL.Period) {
+            const ps = stampOf(prop, v.start, `${what} RDATE`);
+            if (excluded(ps)) continue;
+            const from = instantOf(ps);
+            let to: number;
+            if (v.end) to = instantOf(stampOf(prop, v.end, `${what} RDATE period end`));
+            else if (v.duration) to = from + v.duration.toSeconds() * 1000;
+            else fail(`${source}: ${what} RDATE period has neither an end nor a duration`);
+            if (!(to > from)) fail(`${source}: ${what} RDATE period ends before or when it starts`);
+            pushSpan({ start: iso(from), end: iso(to) }, `${what} RDATE`);
+          } else {
+            const rs = stampOf(prop, v, `${what} RDATE`);
+            if (excluded(rs)) continue;
+            pushSpan(spanOf(rs), `${what} RDATE`);
+          }
+        }
+      }
+    };
+
     if (!recur) {
-      push({ ...base(name), ...spanOf(start) }, what);
+      if (!excluded(start)) pushSpan(spanOf(start), what);
+      pushRdates();
       return;
     }
     if (!(recur instanceof ICAL.Recur)) fail(`${source}: ${what} has an invalid RRULE`);
@@ -218,7 +278,8 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     const exdates: string[] = [];
     const addExdate = (prop: ICAL.Property, value: unknown, label: string): void => {
       const s = stampOf(prop, value, `${what} ${label}`);
-      if (s.isDate) exdates.push(icalBasic(s.local, true));
+      // On an all-day series a date-time (Exchange writes RECURRENCE-ID;TZID=...:20251224T000000) names that day.
+      if (s.isDate || start.isDate) exdates.push(icalBasic(s.local, true));
       else if (s.zone === start.zone && !s.utc) exdates.push(icalBasic(s.local, false));
       else exdates.push(`${iso(instantOf(s)).replace(/[-:]/g, '').replace(/\.\d{3}/, '')}`);
     };
@@ -226,34 +287,108 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     const uid = String(ev.getFirstPropertyValue('uid') ?? '');
     const mods = overrides.get(uid) ?? [];
     overrides.delete(uid);
+    const isRange = (mod: ICAL.Component): boolean =>
+      String(mod.getFirstProperty('recurrence-id')!.getParameter('range') ?? '').toUpperCase() === 'THISANDFUTURE';
+    // RANGE=THISANDFUTURE: the series is cut at the RECURRENCE-ID, and goes on from the override's DTSTART with
+    // the override's length (every later instance moved by the same offset). Sorted by RECURRENCE-ID.
+    const ranges = mods
+      .filter(isRange)
+      .map((mod) => {
+        const ridProp = mod.getFirstProperty('recurrence-id')!;
+        const rid = instantOf(stampOf(ridProp, ridProp.getFirstValue(), `${what} RECURRENCE-ID`));
+        return { mod, rid };
+      })
+      .sort((a, b) => a.rid - b.rid);
+    const offsetAt = (rid: number): number => {
+      let offset = 0;
+      for (const r of ranges) {
+        if (r.rid > rid) break;
+        const dt = r.mod.getFirstProperty('dtstart');
+        if (dt) offset = instantOf(stampOf(dt, dt.getFirstValue(), `${what} override DTSTART`)) - r.rid;
+      }
+      return offset;
+    };
     for (const mod of mods) {
+      if (isRange(mod)) continue;
       const rid = mod.getFirstProperty('recurrence-id')!;
-      addExdate(rid, rid.getFirstValue(), 'RECURRENCE-ID');
+      const ridStamp = stampOf(rid, rid.getFirstValue(), `${what} RECURRENCE-ID`);
+      const offset = offsetAt(instantOf(ridStamp));
+      if (offset === 0 || start.isDate) addExdate(rid, rid.getFirstValue(), 'RECURRENCE-ID');
+      else exdates.push(iso(instantOf(ridStamp) + offset).replace(/[-:]/g, '').replace(/\.\d{3}/, ''));
     }
 
-    const rule = recur.toString();
-    const w: WindowSpec = {
-      ...base(name),
-      rrule: exdates.length > 0 ? `RRULE:${rule}\nEXDATE:${exdates.join(',')}` : rule,
-      start: start.isDate ? isoDate(start.local) : start.utc ? `${isoLocal(start.local)}Z` : isoLocal(start.local),
-      duration: start.isDate ? `${days}d` : formatDuration(durationMs),
-      timeZone: start.zone,
-    };
-    push(w, what);
-
-    // RDATEs: extra occurrences with the same length.
-    for (const prop of ev.getAllProperties('rdate')) {
-      for (const v of prop.getValues()) {
-        if (!(v instanceof ICAL.Time)) continue; // PERIOD values are not supported
-        push({ ...base(name), ...spanOf(stampOf(prop, v, `${what} RDATE`)) }, `${what} RDATE`);
+    // DTSTART counts as an occurrence (RFC 5545) even when the rule does not produce it: keep it as a one-off and
+    // start the series at the rule's first occurrence, one fewer for COUNT.
+    let rule = recur.toString();
+    let seriesStart = start;
+    const first = firstOccurrence(rule, start.local);
+    if (first && isoLocal(first) !== isoLocal(start.local)) {
+      if (!excluded(start)) pushSpan(spanOf(start), what);
+      const count = /(?:^|;)COUNT=(\d+)/i.exec(rule);
+      if (count && Number(count[1]) <= 1) {
+        seriesStart = { ...start, local: start.local };
+        rule = '';
+      } else {
+        if (count) rule = rule.replace(/(^|;)COUNT=\d+/i, `$1COUNT=${Number(count[1]) - 1}`);
+        seriesStart = { ...start, local: first };
       }
     }
+    const stampText = (s: Stamp): string => (s.isDate ? isoDate(s.local) : s.utc ? `${isoLocal(s.local)}Z` : isoLocal(s.local));
+    const series: Array<{ start: Stamp; rule: string; duration: string }> = rule === '' ? [] : [{ start: seriesStart, rule, duration: start.isDate ? `${days}d` : nominalDays > 0 ? isoDuration(nominalDays, durationMs) : formatDuration(durationMs) }];
+    for (const r of ranges) {
+      const tail = series[series.length - 1];
+      if (!tail) break;
+      const dt = r.mod.getFirstProperty('dtstart');
+      if (!dt) fail(`${source}: ${what} has an override without DTSTART`);
+      const next = stampOf(dt, dt.getFirstValue(), `${what} override DTSTART`);
+      const cutAt = r.rid + offsetAt(r.rid - 1);
+      const countMatch = /(?:^|;)COUNT=(\d+)/i.exec(tail.rule);
+      let nextRule = tail.rule;
+      if (countMatch) {
+        const total = Number(countMatch[1]);
+        const probe: WindowSpec = { ...base(name), rrule: tail.rule, start: stampText(tail.start), duration: tail.duration, timeZone: tail.start.zone };
+        const before = occurrencesBefore(probe, instantOf(tail.start) - 86_400_000, cutAt);
+        tail.rule = tail.rule.replace(/(^|;)COUNT=\d+/i, `$1COUNT=${Math.max(before, 1)}`);
+        if (before === 0) series.pop();
+        nextRule = nextRule.replace(/(^|;)COUNT=\d+/i, `$1COUNT=${Math.max(total - before, 1)}`);
+      } else {
+        const until = iso(cutAt - 1000).replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+        tail.rule = /(?:^|;)UNTIL=/i.test(tail.rule) ? tail.rule.replace(/(^|;)UNTIL=[^;]*/i, `$1UNTIL=${until}`) : `${tail.rule};UNTIL=${until}`;
+      }
+      const endProp = r.mod.getFirstProperty('dtend');
+      const dur = r.mod.getFirstPropertyValue('duration');
+      let length = tail.duration;
+      if (endProp) {
+        const ms = instantOf(stampOf(endProp, endProp.getFirstValue(), `${what} override DTEND`)) - instantOf(next);
+        if (!(ms > 0)) fail(`${source}: ${what} has an override that ends before it starts`);
+        length = next.isDate ? `${Math.round(ms / 86_400_000)}d` : formatDuration(ms);
+      } else if (dur instanceof ICAL.Duration) {
+        length = formatDuration(dur.toSeconds() * 1000);
+      }
+      series.push({ start: next, rule: nextRule.replace(/(^|;)UNTIL=[^;]*/i, (m) => m), duration: length });
+    }
+    const exLine = exdates.length > 0 ? `\nEXDATE:${exdates.join(',')}` : '';
+    series.forEach((sr, i) => {
+      const w: WindowSpec = {
+        ...base(name),
+        rrule: `RRULE:${sr.rule}${exLine}`,
+        start: stampText(sr.start),
+        duration: sr.duration,
+        timeZone: sr.start.zone,
+      };
+      push(w, i === 0 ? what : `${what} (RANGE=THISANDFUTURE override ${i})`);
+    });
+
+    // RDATEs: extra occurrences with the same length (or their own, for PERIOD values), unless an EXDATE removes them.
+    seen.add(instantOf(start));
+    pushRdates();
     // Modified instances: their own one-off windows.
     for (const mod of mods) {
+      if (isRange(mod)) continue;
       if (String(mod.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED') continue;
       pushOneOff(mod, events.indexOf(mod));
     }
-  });
+  }
 
   // Modified instances whose master is not in the file: plain one-off events.
   for (const mods of overrides.values()) {
@@ -282,6 +417,31 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     } else fail(`${source}: ${what} has neither DTEND nor DURATION, so it has no length`);
     push({ ...base(eventName(ev, index)), start: iso(from), end: iso(to) }, what);
   }
+}
+
+/**
+ * DATE values written without `VALUE=DATE` (`DTSTART:20251224`, as some public holiday calendars do) get it, so
+ * that they parse as dates instead of failing as malformed date-times.
+ */
+function withDateValues(text: string): string {
+  const unfolded = text.replace(/\r?\n[ \t]/g, '');
+  return unfolded.replace(
+    /^(DTSTART|DTEND|EXDATE|RDATE|RECURRENCE-ID)((?:;[^:\r\n]*)?):(\d{8}(?:,\d{8})*)[ \t]*(\r?)$/gim,
+    (line, name: string, params: string, value: string, cr: string) =>
+      /;VALUE=/i.test(params) ? line : `${name}${params};VALUE=DATE:${value}${cr}`,
+  );
+}
+
+/** Occurrences of a (valid) window that start before `instant`. */
+function occurrencesBefore(w: WindowSpec, from: number, instant: number): number {
+  const { compiled } = compileWindow(w);
+  return compiled ? expandStarts(compiled, from, instant - 1).length : 0;
+}
+
+/** `P2DT1H30M`: nominal days, then the exact rest of `totalMs`. */
+function isoDuration(days: number, totalMs: number): string {
+  const rest = Math.round((totalMs - days * 86_400_000) / 1000);
+  return rest > 0 ? `P${days}DT${rest}S` : `P${days}D`;
 }
 
 function eventName(ev: ICAL.Component, index: number): string {
