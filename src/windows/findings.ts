@@ -157,7 +157,7 @@ export function windowFindings(input: WindowFindingsInput): Finding[] {
       let best: { spec: WindowSpec; start: number; end: number } | undefined;
       for (const { spec, c } of allow) {
         if (!pred(spec)) continue;
-        const s = expandStarts(c, t + 1, t + NEXT_ALLOW_HORIZON_MS)[0];
+        const s = expandStarts(c, t + 1, t + NEXT_ALLOW_HORIZON_MS, 1)[0];
         if (s && (!best || s.start < best.start || (s.start === best.start && spec.name < best.spec.name))) best = { spec, ...s };
       }
       return best

@@ -371,7 +371,7 @@ export function importICal(text: string, options: ICalImportOptions = {}): Windo
     series.forEach((sr, i) => {
       const w: WindowSpec = {
         ...base(name),
-        rrule: `RRULE:${sr.rule}${exLine}`,
+        rrule: exLine ? `RRULE:${sr.rule}${exLine}` : sr.rule,
         start: stampText(sr.start),
         duration: sr.duration,
         timeZone: sr.start.zone,

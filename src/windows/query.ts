@@ -108,11 +108,44 @@ export function listWindows(windows: readonly WindowSpec[], at: Date, days = 7):
  */
 export function targetsUnderMaintenance(windows: readonly WindowSpec[], targets: readonly Target[], at: Date): Map<string, string[]> {
   const t = timeArg(at, 'at');
-  const active = compileAll(windowsArg(windows).filter((w) => w?.kind === 'maintenance')).filter(({ c }) => activeSpan(c, t));
+  const active = activeMaintenance(windowsArg(windows), t);
   const out = new Map<string, string[]>();
+  if (active.length === 0) return out;
+  // Windows without a selector apply to every target; the others are looked up by one of their labels.
+  const everywhere = active.filter(({ spec }) => !spec.targets || Object.keys(spec.targets).length === 0);
+  const byLabel = new Map<string, Map<string, Array<{ spec: WindowSpec }>>>();
+  for (const w of active) {
+    if (everywhere.includes(w)) continue;
+    const [label, value] = Object.entries(w.spec.targets!)[0]!;
+    let values = byLabel.get(label);
+    if (!values) byLabel.set(label, (values = new Map()));
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const list = values.get(v);
+      if (list) list.push(w);
+      else values.set(v, [w]);
+    }
+  }
   for (const target of targets) {
-    const names = [...new Set(active.filter(({ spec }) => matchesSelector(target, spec.targets)).map(({ spec }) => spec.name))].sort();
-    if (names.length > 0) out.set(target.id, names);
+    const hits = new Set<string>(everywhere.map(({ spec }) => spec.name));
+    for (const [label, values] of byLabel) {
+      const value = target.labels?.[label];
+      if (value === undefined) continue;
+      for (const { spec } of values.get(value) ?? []) if (matchesSelector(target, spec.targets)) hits.add(spec.name);
+    }
+    if (hits.size > 0) out.set(target.id, [...hits].sort());
   }
   return out;
+}
+
+/** Active maintenance windows at `t`, remembered for the last instant asked per windows list (the planner asks many times). */
+const activeCache = new WeakMap<readonly WindowSpec[], { t: number; all: CompiledWindow[]; active: Array<{ spec: WindowSpec; c: CompiledWindow }> }>();
+
+function activeMaintenance(windows: readonly WindowSpec[], t: number): Array<{ spec: WindowSpec; c: CompiledWindow }> {
+  // compileAll returns the same compiled object for an unchanged spec, so equal lists mean unchanged windows.
+  const compiled = compileAll(windows.filter((w) => w?.kind === 'maintenance'));
+  const hit = activeCache.get(windows);
+  if (hit && hit.t === t && hit.all.length === compiled.length && compiled.every((x, i) => x.c === hit.all[i])) return hit.active;
+  const active = compiled.filter(({ c }) => activeSpan(c, t));
+  activeCache.set(windows, { t, all: compiled.map((x) => x.c), active });
+  return active;
 }
