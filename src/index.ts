@@ -105,6 +105,20 @@ export type {
   TargetStatus,
 } from './rollout/index.js';
 
+// Analysis (metric providers, conditions, canary judge)
+export { aggregate, hodgesLehmann, judge, mannWhitney } from './analysis/index.js';
+export type {
+  Alternative,
+  DomainJudgement,
+  Judgement,
+  JudgeOutcome,
+  JudgeSpec,
+  MannWhitneyOptions,
+  MannWhitneyTestResult,
+  Observation,
+  ShiftEstimate,
+} from './analysis/index.js';
+
 // Reports
 export { formatChanges, formatPlan, formatReport, RULES, toSarif } from './report/index.js';
 export type { FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
