@@ -15,7 +15,8 @@ export type ConfgateErrorCode =
   | 'E_JOURNAL'
   | 'E_ROLLOUT_ABORTED'
   | 'E_CEL_COMPILE'
-  | 'E_CEL_EVAL';
+  | 'E_CEL_EVAL'
+  | 'E_ANALYSIS_PROVIDER';
 
 /** Base class of every error confgate throws on purpose. */
 export class ConfgateError extends Error {

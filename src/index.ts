@@ -105,18 +105,47 @@ export type {
   TargetStatus,
 } from './rollout/index.js';
 
-// Analysis (metric providers, conditions, canary judge)
-export { aggregate, hodgesLehmann, judge, mannWhitney } from './analysis/index.js';
+// Analysis (metric providers, measurements, canary judge)
+export {
+  aggregate,
+  classify,
+  commandProvider,
+  compileJsonPath,
+  compileTemplate,
+  hodgesLehmann,
+  judge,
+  mannWhitney,
+  measure,
+  prometheusProvider,
+  ProviderError,
+  webProvider,
+} from './analysis/index.js';
 export type {
   Alternative,
+  AnalysisMetric,
+  CommandSpec,
+  Condition,
   DomainJudgement,
+  JsonPath,
   Judgement,
   JudgeOutcome,
   JudgeSpec,
   MannWhitneyOptions,
   MannWhitneyTestResult,
+  Measurement,
+  MeasurementPhase,
+  MeasureContext,
   Observation,
+  PrometheusSpec,
+  Provider,
+  ProviderContext,
+  ProviderOptions,
+  ProviderResult,
+  Series,
   ShiftEstimate,
+  Template,
+  TemplateContext,
+  WebSpec,
 } from './analysis/index.js';
 
 // Reports
