@@ -5,6 +5,7 @@
  * whose `problems` are lines such as `confgate.yaml:12:5: /limits/growth/wran: unknown key \`wran\``.
  */
 import { readFileSync } from 'node:fs';
+import { resolveAnalysis } from '../analysis/policy.js';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import policySchema from '../../policy.schema.json' with { type: 'json' };
@@ -611,6 +612,11 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
   if (d.rollout?.failureDomain !== undefined) resolved.rollout.failureDomain = d.rollout.failureDomain;
   if (d.rollout?.redundancy !== undefined) resolved.rollout.redundancy = d.rollout.redundancy;
   if (d.rollout?.strategy !== undefined) resolved.rollout.strategy = structuredClone(d.rollout.strategy);
+  if (d.rollout?.analysis !== undefined) {
+    const analysis = resolveAnalysis(d.rollout.analysis, resolved.rollout.health, (p, m) => problems.add(p, m));
+    if (!analysis) throwProblems(problems, file, options.locate);
+    resolved.rollout.analysis = analysis;
+  }
   return resolved;
 }
 

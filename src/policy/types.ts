@@ -1,5 +1,6 @@
 import type { ResolvedRule, RuleSpec } from '../rules/types.js';
 import type { InputLimits, JsonObject, LabelSelector, StageSpec, StrategySpec, WindowKind, WindowSpec } from '../types.js';
+import type { AnalysisSpec, ResolvedAnalysis } from '../analysis/policy.js';
 
 /** A duration: milliseconds, or a string such as `90s`, `10m`, `4h`, `7d`. */
 export type Duration = number | string;
@@ -129,6 +130,8 @@ export interface PolicyDocument {
       failureLimit?: number;
       successes?: number;
     };
+    /** Health analysis: metrics measured on changed targets while the rollout runs (see the README's Analysis section). */
+    analysis?: AnalysisSpec;
   };
 }
 
@@ -168,6 +171,8 @@ export interface ResolvedPolicy {
     failureDomain?: string;
     redundancy?: string;
     health: { intervalMs: number; timeoutMs: number; failureLimit: number; successes: number };
+    /** The policy's metrics, ready to run (providers built, conditions compiled); absent without `rollout.analysis`. */
+    analysis?: ResolvedAnalysis;
   };
   /** The document as written, for reports. */
   document: PolicyDocument;
