@@ -240,3 +240,26 @@ function verdictOf(f: AnalysisFinding): HealthResult {
   if (f.kind === 'inconclusive') r.inconclusive = true;
   return r;
 }
+
+/**
+ * Both health hooks must pass: the first failure answers (unhealthy over inconclusive over healthy); metrics of both
+ * are merged. `undefined` hooks are left out; with none, `undefined`.
+ */
+export function combineHealth(...hooks: Array<HealthHook | undefined>): HealthHook | undefined {
+  const list = hooks.filter((h): h is HealthHook => h !== undefined);
+  if (list.length <= 1) return list[0];
+  return async (target, ctx) => {
+    const answers = await Promise.all(list.map(async (h) => h(target, ctx)));
+    let metrics: Record<string, number> | undefined;
+    let inconclusive: HealthResult | undefined;
+    for (const a of answers) {
+      const r: HealthResult & { inconclusive?: boolean } =
+        a === undefined || a === true ? { healthy: true } : a === false ? { healthy: false, message: 'health check reported unhealthy' } : a;
+      if (r.inconclusive === true) inconclusive ??= r;
+      else if (r.healthy !== true) return r;
+      if (r.metrics) metrics = { ...metrics, ...r.metrics };
+    }
+    if (inconclusive) return inconclusive;
+    return metrics ? { healthy: true, metrics } : { healthy: true };
+  };
+}

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { ConfgateError } from '../errors.js';
 import { createGate } from '../gate.js';
+import { combineHealth, createAnalysis } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatReport } from '../report/index.js';
 import { safeText } from '../report/util.js';
@@ -344,7 +345,19 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       if (!(hc.timeoutMs > 0)) throw new UsageError(`the policy's \`rollout.health.timeout\` must be greater than 0, got ${hc.timeoutMs}ms`);
       const healthSpec = h.str(values, 'health');
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
-      const health = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
+      const healthHook = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
+      // The policy's metrics (rollout.analysis) are a health check of their own: no --health hook needed; with one,
+      // both must pass. Measurements that are not Successful are shown on stderr as they happen.
+      const analysis = policy.rollout.analysis
+        ? createAnalysis(policy.rollout.analysis.metrics, {
+            env,
+            ...(policy.rollout.failureDomain !== undefined ? { failureDomain: policy.rollout.failureDomain } : {}),
+            onMeasurement: (m) => {
+              if (m.phase !== 'Successful') io.stderr(`confgate: measurement ${m.metric} on ${m.targetId}: ${m.phase}${m.dryRun ? ' (dry run)' : ''}: ${m.message ?? ''}${m.value !== undefined ? ` (value ${JSON.stringify(m.value)})` : ''}\n`);
+            },
+          })
+        : undefined;
+      const health = combineHealth(healthHook, analysis?.health);
       const approvalSpec = h.str(values, 'approval');
       const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts()) : undefined;
       const targets = h.readTargets(io, h.requireStr(values, 'targets'));
