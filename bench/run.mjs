@@ -5,7 +5,7 @@
 //
 //   npm run bench                       # build, then every benchmark at full size
 //   node bench/run.mjs --quick          # smoke run with small sizes (or BENCH_QUICK=1)
-//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, memory, growth, rules
+//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, memory, growth, rules, analysis
 //   CONFGATE_DIST=/path/to/index.js node bench/run.mjs   # another build of the library
 //
 // Data are generated with a deterministic PRNG (bench/lib.mjs).
@@ -31,6 +31,7 @@ import {
   measurePairAsync,
   median,
 } from './lib.mjs';
+import { benchAnalysis } from './analysis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -412,6 +413,7 @@ const benches = [
   ['memory', benchMemory],
   ['growth', benchGrowth],
   ['rules', benchRules],
+  ['analysis', () => benchAnalysis(cg, row, { quick: QUICK })],
 ];
 for (const [name, fn] of benches) {
   if (!want(name)) continue;

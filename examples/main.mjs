@@ -105,3 +105,11 @@ console.log(`\nRollout ${result.status.toUpperCase()}${result.reason ? `: ${resu
 console.log(`  target states: ${JSON.stringify(counts)}`);
 const stillChanged = [...fleet.entries()].filter(([, v]) => v !== 'lkg').map(([k]) => k);
 console.log(`  targets still on the new config: ${stillChanged.length === 0 ? 'none (every changed target is back on the LKG)' : stillChanged.join(', ')}`);
+
+// 4. Analysis: a metric declared in the policy rolls back a push whose error ratio rises (examples/analysis.mjs).
+const { analysisDemo } = await import('./analysis.mjs');
+const analysisResult = await analysisDemo(heading);
+if (analysisResult.status !== 'rolled-back') {
+  console.error('unexpected: the metric did not roll the bad push back');
+  process.exitCode = 1;
+}

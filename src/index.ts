@@ -109,6 +109,7 @@ export type {
 export {
   aggregate,
   classify,
+  combineHealth,
   commandProvider,
   compileJsonPath,
   compileTemplate,

@@ -25,7 +25,7 @@ export { compileTemplate, escapePromQLString, escapeRegex, joinForRegex } from '
 export type { Template, TemplateContext } from './template.js';
 export { compileJsonPath } from './json-path.js';
 export type { JsonPath } from './json-path.js';
-export { createAnalysis } from './monitor.js';
+export { combineHealth, createAnalysis } from './monitor.js';
 export type { Analysis, AnalysisFinding, AnalysisOptions, StageJudgement } from './monitor.js';
 export { ANALYSIS_DEFAULTS } from './policy.js';
 export type { AnalysisSpec, MetricSpec, ResolvedAnalysis } from './policy.js';
