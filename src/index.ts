@@ -48,6 +48,8 @@ export {
   importICal,
   importStatuspage,
   listWindows,
+  MAX_TOTAL_OCCURRENCES,
+  MAX_WINDOWS,
   occurrencesBetween,
   targetsUnderMaintenance,
   windowFindings,

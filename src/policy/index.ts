@@ -13,7 +13,7 @@ import { ConfgateError, InputError, PolicyError } from '../errors.js';
 import { DEFAULT_INPUT_LIMITS, loadConfig } from '../load/index.js';
 import { decodePointer, encodePointer } from '../pointer.js';
 import { tryParseDuration, tryParseSize } from '../units.js';
-import { checkWindow, importICal, importStatuspage } from '../windows/index.js';
+import { checkWindow, importICal, importStatuspage, MAX_WINDOWS } from '../windows/index.js';
 import { expandStrategy } from '../rollout/strategy.js';
 import { compileConfigSchema } from '../validate/ajv.js';
 import { compileRules } from '../rules/compile.js';
@@ -400,8 +400,10 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
     }
   }
 
-  // Windows: cron, zones, dates.
-  if (Array.isArray(doc.windows)) {
+  // Windows: cron, zones, dates (and how many: each is expanded on every evaluation).
+  if (Array.isArray(doc.windows) && doc.windows.length > MAX_WINDOWS) {
+    problems.add('/windows', `a policy may hold at most ${MAX_WINDOWS} windows; got ${doc.windows.length}: merge windows that repeat into one \`schedule\` or \`rrule\``);
+  } else if (Array.isArray(doc.windows)) {
     doc.windows.forEach((w, i) => {
       if (!isObject(w) || typeof w.name !== 'string' || typeof w.kind !== 'string') return;
       // A window the schema already rejected would only get the same problems again, worded differently.
@@ -550,6 +552,10 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
   if (problems.items.length === 0) for (const p of compileRules(rules).problems) problems.add(p.pointer, p.message);
 
   const imported = Array.isArray(d.windowImports) && problems.items.length === 0 ? importWindows(d.windowImports, baseDir, problems) : [];
+  const windowCount = (Array.isArray(d.windows) ? d.windows.length : 0) + imported.length;
+  if (imported.length > 0 && windowCount > MAX_WINDOWS) {
+    problems.add('/windowImports', `a policy may hold at most ${MAX_WINDOWS} windows; its windows and imports give ${windowCount}`);
+  }
   if (problems.items.length > 0) throwProblems(problems, file, options.locate);
 
   const limits = d.limits ?? {};

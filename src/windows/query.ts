@@ -45,7 +45,18 @@ export function sortOccurrences(list: WindowOccurrence[]): WindowOccurrence[] {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Occurrences overlapping [from, to), of already compiled windows. */
+/** Most windows one policy may hold, its imports included. */
+export const MAX_WINDOWS = 5_000;
+/** Most occurrences one query (`occurrencesBetween`, `listWindows`) returns over all windows. */
+export const MAX_TOTAL_OCCURRENCES = 100_000;
+
+function tooMany(): never {
+  throw new OptionsError(
+    `the windows have more than ${MAX_TOTAL_OCCURRENCES} occurrences in the requested range: ask for a shorter range, or use fewer or less frequent windows`,
+  );
+}
+
+/** Occurrences overlapping [from, to), of already compiled windows. Throws OptionsError past {@link MAX_TOTAL_OCCURRENCES}. */
 export function overlapping(compiled: Array<{ spec: WindowSpec; c: CompiledWindow }>, from: number, to: number): WindowOccurrence[] {
   const out: WindowOccurrence[] = [];
   if (!(to > from)) return out;
@@ -54,6 +65,7 @@ export function overlapping(compiled: Array<{ spec: WindowSpec; c: CompiledWindo
     for (const s of expandStarts(c, from - maxDuration(c), to - 1)) {
       if (s.end > from && s.start < to) out.push(toOccurrence(spec, s));
     }
+    if (out.length > MAX_TOTAL_OCCURRENCES) tooMany();
   }
   return sortOccurrences(out);
 }
@@ -61,7 +73,8 @@ export function overlapping(compiled: Array<{ spec: WindowSpec; c: CompiledWindo
 /**
  * Every occurrence overlapping [from, to), sorted by start then name. Pure. Invalid windows are skipped (see
  * {@link checkWindow}); at most 10,000 occurrences per window are returned. Throws `OptionsError` when `from` or
- * `to` is not a valid Date.
+ * `to` is not a valid Date, or when all windows together have more than {@link MAX_TOTAL_OCCURRENCES} occurrences
+ * in the range.
  */
 export function occurrencesBetween(windows: readonly WindowSpec[], from: Date, to: Date): WindowOccurrence[] {
   const f = timeArg(from, 'from');
@@ -97,7 +110,10 @@ export function listWindows(windows: readonly WindowSpec[], at: Date, days = 7):
   const active = overlapping(compiled, t, t + 1);
   const upcoming: WindowOccurrence[] = [];
   for (const { spec, c } of compiled) {
-    for (const s of expandStarts(c, t + 1, t + days * 86_400_000)) upcoming.push(toOccurrence(spec, s));
+    for (const s of expandStarts(c, t + 1, t + days * 86_400_000)) {
+      upcoming.push(toOccurrence(spec, s));
+    }
+    if (upcoming.length > MAX_TOTAL_OCCURRENCES) tooMany();
   }
   return { active, upcoming: sortOccurrences(upcoming) };
 }
@@ -138,14 +154,15 @@ export function targetsUnderMaintenance(windows: readonly WindowSpec[], targets:
 }
 
 /** Active maintenance windows at `t`, remembered for the last instant asked per windows list (the planner asks many times). */
-const activeCache = new WeakMap<readonly WindowSpec[], { t: number; all: CompiledWindow[]; active: Array<{ spec: WindowSpec; c: CompiledWindow }> }>();
+const activeCache = new WeakMap<readonly WindowSpec[], { t: number; specs: WindowSpec[]; active: Array<{ spec: WindowSpec; c: CompiledWindow }> }>();
 
 function activeMaintenance(windows: readonly WindowSpec[], t: number): Array<{ spec: WindowSpec; c: CompiledWindow }> {
-  // compileAll returns the same compiled object for an unchanged spec, so equal lists mean unchanged windows.
-  const compiled = compileAll(windows.filter((w) => w?.kind === 'maintenance'));
+  // The same list holding the same window objects at the same instant: the same answer (the planner asks once per
+  // wave and target). A window object changed in place between two calls at one instant is not noticed.
+  const specs = windows.filter((w) => w?.kind === 'maintenance');
   const hit = activeCache.get(windows);
-  if (hit && hit.t === t && hit.all.length === compiled.length && compiled.every((x, i) => x.c === hit.all[i])) return hit.active;
-  const active = compiled.filter(({ c }) => activeSpan(c, t));
-  activeCache.set(windows, { t, all: compiled.map((x) => x.c), active });
+  if (hit && hit.t === t && hit.specs.length === specs.length && specs.every((s, i) => s === hit.specs[i])) return hit.active;
+  const active = compileAll(specs).filter(({ c }) => activeSpan(c, t));
+  activeCache.set(windows, { t, specs, active });
   return active;
 }
