@@ -279,11 +279,12 @@ async function rolloutCase(n, runs, warmup) {
   const proposed = { version: '1.0.1' };
   const lkg = { version: '1.0.0' };
   const noop = () => undefined;
+  const yes = () => true; // health fails closed: only true or { healthy: true } passes
   let k = 0;
   try {
     const ours = async () => {
       const journal = new cg.FileJournal(path.join(dir, `journal-${k++}.jsonl`));
-      const r = await cg.runRollout({ plan, proposed, lkg, apply: noop, health: noop, rollback: noop, concurrency: 256, journal });
+      const r = await cg.runRollout({ plan, proposed, lkg, apply: noop, health: yes, rollback: noop, concurrency: 256, journal });
       if (r.status !== 'completed') throw new Error(`rollout ${r.status}: ${r.reason}`);
       rmSync(journal.path, { force: true });
       return r;
@@ -296,7 +297,7 @@ async function rolloutCase(n, runs, warmup) {
       for (const wave of plan.waves) {
         await Promise.all(wave.targets.map((t) => limit(() => noop(t, { ...ctx, stage: wave }))));
         for (const t of wave.targets) changed.push(t);
-        await Promise.all(changed.map((t) => limit(() => noop(t, { ...ctx, stage: wave }))));
+        await Promise.all(changed.map((t) => limit(() => yes(t, { ...ctx, stage: wave }))));
       }
       return changed.length;
     };

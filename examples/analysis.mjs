@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { createAnalysis, loadPolicy, MemoryJournal, planRollout, runRollout } from '../dist/index.js';
 
 export async function analysisDemo(heading) {
-  heading('4. A push rolled back by a metric declared in the policy (rollout.analysis)');
+  heading('5. A push rolled back by a metric declared in the policy (rollout.analysis)');
   const targets = Array.from({ length: 12 }, (_, i) => ({ id: `pop-${String(i + 1).padStart(2, '0')}`, labels: { region: ['ams', 'iad', 'sin'][i % 3] } }));
   const runs = new Map(targets.map((t) => [t.id, 'lkg']));
   // The exporter: each target's error ratio depends on the config it runs (the new one leaks errors in 8% of requests).

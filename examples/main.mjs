@@ -4,6 +4,8 @@
 // 2. Gate fixtures/example/next-good.json: one weight tweaked, version bumped -> allowed.
 // 3. Roll the good push out over a simulated fleet in stages; one region's canary turns unhealthy
 //    during the bake, and the engine rolls back every changed target automatically.
+// 4. The same push on a healthy fleet whose canary metrics are not in yet: the engine HOLDS (neither advances nor
+//    rolls back) until an operator decides (`confgate control continue`), then finishes the rollout.
 //
 // Uses only the public API of the built package, as a deployment script would.
 import { spawnSync } from 'node:child_process';
@@ -106,7 +108,48 @@ console.log(`  target states: ${JSON.stringify(counts)}`);
 const stillChanged = [...fleet.entries()].filter(([, v]) => v !== 'lkg').map(([k]) => k);
 console.log(`  targets still on the new config: ${stillChanged.length === 0 ? 'none (every changed target is back on the LKG)' : stillChanged.join(', ')}`);
 
-// 4. Analysis: a metric declared in the policy rolls back a push whose error ratio rises (examples/analysis.mjs).
+heading('4. A hold and an operator decision');
+// The same push again, on a healthy fleet, but the canary's metrics provider has no data yet: its health answers
+// are inconclusive ("could not decide"). The engine neither advances nor rolls back: it HOLDS, keeps checking health,
+// and waits for an operator. From another terminal that is `confgate control --journal FILE continue --reason ...`;
+// here the same command is posted on the journal's command channel after a moment.
+const journal = new MemoryJournal();
+const noDataUntil = new Map();
+let posted = false;
+const held = await runRollout({
+  plan,
+  proposed: goodDoc.value,
+  lkg: live.value,
+  changes: good.changes.changes,
+  concurrency: 8,
+  healthOptions: { interval: 100, timeout: 200, failureLimit: 0, successes: 1 },
+  journal,
+  apply: async (target) => {
+    fleet.set(target.id, 'proposed');
+    if (!noDataUntil.size) noDataUntil.set(target.id, Number.POSITIVE_INFINITY); // the canary: no data until a person looks
+  },
+  health: (target) => (noDataUntil.has(target.id) && !posted ? { healthy: false, inconclusive: true, message: 'no latency samples yet (metrics provider lagging)' } : true),
+  rollback: async (target) => void fleet.set(target.id, 'lkg'),
+  onEvent: (e) => {
+    if (e.type === 'rollout.held') {
+      console.log(`  [event] rollout.held stage=${e.stage} kind=${e.kind} reason=${e.reason}`);
+      setTimeout(() => {
+        posted = true;
+        console.log('  (operator) confgate control continue --reason "canary dashboards look normal"');
+        void journal.postCommand({ command: 'continue', id: 'demo-1', user: 'oncall', host: 'ops-laptop', ts: new Date().toISOString(), reason: 'canary dashboards look normal' });
+      }, 300);
+      return;
+    }
+    if (['command', 'rollout.released', 'stage.passed', 'rollout.finished'].includes(e.type)) {
+      const bits = Object.entries(e).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      console.log(`  [event] ${e.type} ${bits.join(' ')}`);
+    }
+  },
+});
+console.log(`\nRollout ${held.status.toUpperCase()}${held.reason ? `: ${held.reason}` : ''}`);
+if (held.remaining?.length) console.log(`  still on the LKG: ${held.remaining.map((r) => r.targetId).join(', ')} (first reason: ${held.remaining[0].reason})`);
+
+// 5. Analysis: a metric declared in the policy rolls back a push whose error ratio rises (examples/analysis.mjs).
 const { analysisDemo } = await import('./analysis.mjs');
 const analysisResult = await analysisDemo(heading);
 if (analysisResult.status !== 'rolled-back') {

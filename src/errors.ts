@@ -5,6 +5,8 @@
 
 /** Stable error codes. */
 export type ConfgateErrorCode =
+  /** The journal holds an unfinished rollout: resume it first (a disk or file problem is `E_JOURNAL`). */
+  | 'E_JOURNAL_UNFINISHED'
   | 'E_INPUT_UNREADABLE'
   | 'E_POLICY_INVALID'
   | 'E_TARGETS_INVALID'

@@ -19,7 +19,8 @@ import { normalizeTargets } from '../targets.js';
 import type { ConfigDoc, Target } from '../types.js';
 import { listWindows } from '../windows/index.js';
 import { formatWindows } from './format-windows.js';
-import { ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
+import { DEFAULT_JOURNAL, ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
+import { CONTROL_OPTIONS, runControlCommand, runStatusCommand } from './control.js';
 import { runTestCommand } from './test.js';
 import { VERSION } from '../version.js';
 import { createMasker } from '../secrets.js';
@@ -58,7 +59,11 @@ Usage:
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE] [--resume]
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
                    [--at ISO-8601] [--override "reason"] [--format text|json]
+                   [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
   confgate rollout --resume --rollback HOOK [--journal FILE] [--format text|json]
+  confgate rollout --resume --forward --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE] ...
+  confgate control pause|continue|promote|abort [--journal FILE] [--reason TEXT]
+  confgate status  [--journal FILE] [--format text|json]
   confgate test    [DIR] [--policy FILE] [--format text|json|junit]   (policy unit tests; DIR
                    defaults to confgate-tests/ next to the policy)
   confgate --version | --help
@@ -104,8 +109,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const { values, positionals } = parse(rest, { policy: { type: 'string' }, format: { type: 'string' } }, 1);
         return runTestCommand(values, positionals, io, { str, formatOf });
       }
+      case 'control': {
+        const { values, positionals } = parse(rest, CONTROL_OPTIONS, 1);
+        return await runControlCommand(positionals, values, io, DEFAULT_JOURNAL);
+      }
+      case 'status':
+        return await runStatusCommand(parse(rest, CONTROL_OPTIONS).values, io, DEFAULT_JOURNAL);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows, rollout or test)`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows, rollout, control, status or test)`);
     }
   } catch (err) {
     return fail(err, io);

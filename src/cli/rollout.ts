@@ -6,10 +6,12 @@
  *   through environment variables (`CONFGATE_TARGET_ID`...), never through the command string.
  * - Progress goes to stderr: a live status line per stage on a TTY, one plain line per event otherwise (CI logs).
  *   The result goes to stdout (text summary, or `--format json`: the RolloutResult with errors serialised).
- * - Exit codes: 0 completed; 1 blocked by the gate, rolled back, aborted or failed; 2 usage or unreadable input.
+ * - Exit codes: 0 completed; 1 blocked by the gate, rolled back, aborted, failed, held or incomplete; 2 usage or
+ *   unreadable input.
  */
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfgateError } from '../errors.js';
+import { ConfgateError, OptionsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import { combineHealth, createAnalysis } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
@@ -28,11 +30,13 @@ import {
   type AdapterHook,
   type ApprovalHook,
   type ParsedHookSpec,
+  type PromoteHook,
   type RolloutEvent,
   type RolloutResult,
   type RunOptions,
 } from '../rollout/index.js';
-import type { ConfigDoc, Target } from '../types.js';
+import { createMasker } from '../secrets.js';
+import type { Change, ConfigDoc, JsonValue, Target } from '../types.js';
 import { tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
@@ -57,8 +61,13 @@ export const ROLLOUT_OPTIONS = {
   health: { type: 'string' },
   rollback: { type: 'string' },
   approval: { type: 'string' },
+  promote: { type: 'string' },
+  verify: { type: 'string' },
+  'approval-timeout': { type: 'string' },
+  events: { type: 'string' },
   journal: { type: 'string' },
   resume: { type: 'boolean' },
+  forward: { type: 'boolean' },
   concurrency: { type: 'string' },
   'hook-timeout': { type: 'string' },
   'health-interval': { type: 'string' },
@@ -249,6 +258,29 @@ export class RolloutProgress {
         this.#line(`rollback FAILED on ${shown(e.targetId)}: ${shown(e.error)}`);
         if (tty && this.#live && this.#live.done + this.#live.failed >= this.#live.total) this.#finish('');
         return;
+      case 'target.apply-timed-out':
+        if (this.#live) this.#live.failed++;
+        this.#line(`${this.#stage(e.stage)} apply TIMED OUT on ${shown(e.targetId)} (outcome unknown until it settles): ${shown(e.error)}`);
+        return;
+      case 'target.apply-settled':
+        this.#line(`late apply on ${shown(e.targetId)} settled (${e.ok ? 'succeeded' : `failed: ${shown(e.error ?? '')}`})`);
+        return;
+      case 'target.deferred':
+        this.#line(`${this.#stage(e.stage)} deferred ${shown(e.targetId)}: ${shown(e.reason)}`);
+        return;
+      case 'rollout.held':
+        this.#finish('');
+        this.#line(`${this.#stage(e.stage)} HELD (${e.kind}): ${shown(e.reason)}; waiting for \`confgate control continue|promote|abort\``);
+        return;
+      case 'rollout.released':
+        this.#line(`${this.#stage(e.stage)} released by ${shown(e.by)}`);
+        return;
+      case 'command':
+        this.#line(`operator ${shown(e.user)}@${shown(e.host)}: ${e.command}${e.reason ? ` (${shown(e.reason)})` : ''}: ${e.action}${e.note ? `, ${shown(e.note)}` : ''}`);
+        return;
+      case 'promote.failed':
+        this.#line(`promote FAILED (attempt ${e.attempt}): ${shown(e.error)}${e.retryInMs !== undefined ? `; retrying in ${e.retryInMs}ms` : ''}`);
+        return;
       case 'warning':
         this.#line(`warning: ${shown(e.message)}`);
         return;
@@ -283,7 +315,9 @@ export function formatRolloutResult(result: RolloutResult): string {
         .map(([s, n]) => `${n} ${s}`)
         .join(', '),
   );
-  const notable = Object.entries(result.targets).filter(([, s]) => s.status === 'rollback-failed' || s.status === 'failed');
+  for (const r of (result.remaining ?? []).slice(0, 20)) lines.push(`  still on the LKG: ${shown(r.targetId)}: ${shown(r.reason)}`);
+  if ((result.remaining?.length ?? 0) > 20) lines.push(`  ... and ${result.remaining!.length - 20} more still on the LKG`);
+  const notable = Object.entries(result.targets).filter(([, s]) => s.status === 'rollback-failed' || s.status === 'failed' || s.status === 'apply-timed-out');
   for (const [id, s] of notable.slice(0, 20)) lines.push(`  ${s.status}: ${shown(id)}${'error' in s ? `: ${shown(s.error ?? '')}` : ''}`);
   if (notable.length > 20) lines.push(`  ... and ${notable.length - 20} more`);
   for (const err of serializeResult(result).errors) lines.push(`  error (${err.phase}): ${shown(err.message)}`);
@@ -296,13 +330,24 @@ function definedEnv(env: Record<string, string | undefined>): Record<string, str
   return out;
 }
 
-/** Run `confgate rollout`. Exit 0 when completed, 1 when blocked, rolled back, aborted or failed, 2 for usage. */
+/** The promote hook of the CLI: called once after the last bake, with `CONFGATE_TARGET_ID=promote`. */
+function promoteFrom(hook: AdapterHook, lkg: unknown, changes: Change[]): PromoteHook {
+  return async (ctx) => {
+    const last = ctx.plan.waves[ctx.plan.waves.length - 1] ?? { index: 0, name: 'promote', targets: [], bakeMs: 0, approval: false };
+    await hook({ id: 'promote', labels: {} }, { config: ctx.proposed, lkg, changes, stage: last, attempt: 1, generation: 0, signal: ctx.signal, rolloutId: ctx.rolloutId });
+  };
+}
+
+/** Run `confgate rollout`. Exit 0 when completed, 1 when blocked, rolled back, aborted, failed, held or incomplete, 2 for usage. */
 export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): Promise<number> {
   const format = h.formatOf(values, ['text', 'json'] as const);
   const resume = values['resume'] === true;
+  const forwardResume = values['forward'] === true;
+  if (forwardResume && !resume) throw new UsageError('--forward goes with --resume (it continues an interrupted or held rollout)');
   const journal = h.resolveFile(io, h.str(values, 'journal') ?? DEFAULT_JOURNAL);
   const hookTimeout = durationOption(h, values, 'hook-timeout');
   const healthInterval = durationOption(h, values, 'health-interval');
+  const approvalTimeout = durationOption(h, values, 'approval-timeout');
   const concurrencyRaw = h.str(values, 'concurrency');
   const concurrency = concurrencyRaw === undefined ? undefined : Number(concurrencyRaw);
   if (concurrency !== undefined && (!/^\d+$/.test(concurrencyRaw!) || !Number.isSafeInteger(concurrency) || concurrency < 1)) {
@@ -310,6 +355,8 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   }
   const override = h.str(values, 'override');
   if (override !== undefined && override.trim() === '') throw new UsageError('--override needs a reason');
+  const eventsSpec = h.str(values, 'events');
+  if (eventsSpec === '') throw new UsageError('--events needs a file, or - for stdout');
 
   const env = definedEnv(io.env);
   const auth = env[AUTH_ENV];
@@ -320,20 +367,47 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     ...(timeout === undefined ? {} : { timeout }),
   });
   const rollback = hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout));
+  const verifySpec = h.str(values, 'verify');
+  const verify = verifySpec ? hookFrom(verifySpec, io, hookOpts(hookTimeout)) : undefined;
+  const promoteSpec = h.str(values, 'promote');
+  const promoteHook = promoteSpec ? hookFrom(promoteSpec, io, hookOpts(hookTimeout)) : undefined;
+  const approvalSpec = h.str(values, 'approval');
+  const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts(approvalTimeout)) : undefined;
   const timeouts = hookTimeout === undefined ? {} : { applyTimeout: hookTimeout, rollbackTimeout: hookTimeout };
 
+  // --events: every event as one JSON line with `v` and `ts`, secrets masked (values known once the configs are read)
+  let mask: (e: RolloutEvent) => unknown = (e) => e;
+  let eventsFile: string | undefined;
+  if (eventsSpec !== undefined && eventsSpec !== '-') {
+    eventsFile = h.resolveFile(io, eventsSpec);
+    try {
+      appendFileSync(eventsFile, '');
+    } catch (err) {
+      throw new UsageError(`--events ${eventsSpec} cannot be written: ${(err as Error).message}`);
+    }
+  }
+  const writeEvent = (e: RolloutEvent): void => {
+    const line = `${JSON.stringify({ v: 1, ts: new Date().toISOString(), ...(mask(e) as object) })}\n`;
+    if (eventsFile !== undefined) appendFileSync(eventsFile, line);
+    else io.stdout(line);
+  };
+
   const progress = new RolloutProgress(io, Boolean(io.isErrTTY));
-  const onEvent = (e: RolloutEvent): void => progress.event(e);
+  const onEvent = (e: RolloutEvent): void => {
+    progress.event(e);
+    if (eventsSpec !== undefined) writeEvent(e);
+  };
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     let result: RolloutResult;
-    if (resume) {
+    if (resume && !forwardResume) {
       result = await resumeRollout(journal, {
         rollback,
         onEvent,
+        ...(verify ? { verify } : {}),
         ...(concurrency ? { rollbackConcurrency: concurrency } : {}),
         ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
       });
@@ -358,57 +432,81 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
           })
         : undefined;
       const health = combineHealth(healthHook, analysis?.health);
-      const approvalSpec = h.str(values, 'approval');
-      const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts()) : undefined;
-      const targets = h.readTargets(io, h.requireStr(values, 'targets'));
-      const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
-      const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
-      const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}) });
-      io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
-      if (report.verdict === 'block') {
-        io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
-        if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
-        return 1;
-      }
-      if (current.value === undefined || current.failed) {
-        throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
-      }
-      if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
       const fromPolicy = rolloutOptionsFromPolicy(policy);
-      const options: RunOptions = {
-        plan: report.plan,
-        proposed: proposed.value,
-        lkg: current.value,
-        changes: report.changes.changes,
+      const common = {
         apply,
         rollback,
         ...(health ? { health } : {}),
+        ...(verify ? { verify } : {}),
         ...(approval ? { approval } : {}),
+        ...(approvalTimeout === undefined ? {} : { approvalTimeout }),
         ...fromPolicy,
         healthOptions: { ...fromPolicy.healthOptions, ...(healthInterval === undefined ? {} : { interval: healthInterval }) },
         ...(concurrency ? { concurrency } : {}),
         ...timeouts,
-        journal,
+        windows: policy.windows,
+        now: io.now,
         signal: controller.signal,
         onEvent,
       };
-      try {
-        result = await runRollout(options);
-      } catch (err) {
-        if (err instanceof ConfgateError && err.code === 'E_JOURNAL' && /unfinished rollout/.test(err.message)) {
-          throw new ConfgateError(
-            'E_JOURNAL',
-            `${path.relative(io.cwd, journal) || journal} holds an unfinished rollout (the process stopped): roll it back with \`confgate rollout --resume --rollback HOOK\` before starting another`,
-            { cause: err },
-          );
+      if (resume) {
+        const masker = createMasker(policy, []);
+        mask = (e) => masker.value(e as unknown as JsonValue);
+        result = await resumeRollout(journal, {
+          ...common,
+          forward: true,
+          ...(promoteHook ? { promote: promoteFrom(promoteHook, undefined, []) } : {}),
+        });
+      } else {
+        const targets = h.readTargets(io, h.requireStr(values, 'targets'));
+        const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
+        const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
+        const masker = createMasker(policy, [proposed, current]);
+        mask = (e) => masker.value(e as unknown as JsonValue);
+        const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}) });
+        io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
+        if (report.verdict === 'block') {
+          io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
+          if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
+          return 1;
         }
-        throw err;
+        if (current.value === undefined || current.failed) {
+          throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
+        }
+        if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
+        const changes = report.changes.changes;
+        const options: RunOptions = {
+          ...common,
+          plan: report.plan,
+          proposed: proposed.value,
+          lkg: current.value,
+          changes,
+          targets,
+          ...(promoteHook ? { promote: promoteFrom(promoteHook, current.value, changes) } : {}),
+          journal,
+        };
+        try {
+          result = await runRollout(options);
+        } catch (err) {
+          if (err instanceof ConfgateError && err.code === 'E_JOURNAL_UNFINISHED') {
+            throw new ConfgateError(
+              'E_JOURNAL_UNFINISHED',
+              `${path.relative(io.cwd, journal) || journal} holds an unfinished rollout (the process stopped, or it was held): roll it back with \`confgate rollout --resume --rollback HOOK\`, or continue it with \`confgate rollout --resume --forward ...\`, before starting another`,
+              { cause: err },
+            );
+          }
+          if (err instanceof OptionsError) throw new UsageError(err.message);
+          throw err;
+        }
       }
     }
     progress.close();
     io.stdout(format === 'json' ? JSON.stringify(serializeResult(result), null, 2) + '\n' : formatRolloutResult(result));
     if (result.status === 'completed' && result.errors.some((e) => (e as { phase?: string }).phase === 'journal')) {
       io.stderr('confgate: warning: the rollout completed but its end could not be journaled; do not --resume this journal (it would roll back)\n');
+    }
+    if (result.status === 'held') {
+      io.stderr('confgate: the rollout is held and no operator decided in time: continue it with `confgate rollout --resume --forward ...` or roll it back with `--resume`\n');
     }
     io.stderr(`confgate: journal at ${path.relative(io.cwd, journal) || journal}\n`);
     return result.status === 'completed' ? 0 : 1;

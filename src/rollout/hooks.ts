@@ -28,8 +28,11 @@ export interface CommandHookOptions {
   drainTimeout?: number | string | undefined;
 }
 
-/** A hook built by {@link commandHook} or {@link httpHook}: usable as `apply`, `rollback`, `verify` or `health`. */
-export type AdapterHook = (target: Target, ctx: HookContext) => Promise<void>;
+/**
+ * A hook built by {@link commandHook} or {@link httpHook}: usable as `apply`, `rollback`, `verify` or `health` (it
+ * resolves `true` on success, so it passes a fail-closed health check; it rejects on failure).
+ */
+export type AdapterHook = (target: Target, ctx: HookContext) => Promise<true>;
 
 /** Error of a failed command or HTTP hook. */
 export class HookError extends Error {
@@ -317,6 +320,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
     } finally {
       await files.remove();
     }
+    return true;
   };
 }
 
@@ -455,6 +459,7 @@ export function httpHook(url: string, opts: HttpHookOptions = {}): AdapterHook {
       ...(generation === undefined ? {} : { generation }),
     };
     await postJson(url, shown, opts, timeoutMs, body, ctx.signal, target.id);
+    return true;
   };
 }
 

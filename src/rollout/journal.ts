@@ -4,10 +4,44 @@
  * - {@link FileJournal}: JSON lines, appended with one `fsync` per batch (group commit), a torn last line is ignored on
  *   read and cut off before the next append. Exclusive lock file `<path>.lock` holding the owner's pid.
  * - {@link MemoryJournal}: for tests and for rollouts that need no crash safety.
+ *
+ * Both carry the operator-command channel (`postCommand`/`readCommands`, see {@link Journal}). A FileJournal keeps
+ * commands in a side file `<path>.commands`: one JSON line per command, appended with `O_APPEND` and `fsync` (one
+ * small write, so concurrent posters never interleave), never rewritten; a command's `seq` is its line number.
  */
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { ConfgateError } from '../errors.js';
-import type { Journal, JournalRecord } from './types.js';
+import { ConfgateError, OptionsError } from '../errors.js';
+import type { Journal, JournalRecord, OperatorCommand, OperatorCommandRecord } from './types.js';
+
+const COMMANDS = new Set(['pause', 'continue', 'promote', 'abort']);
+
+/** A command as posted, checked (the channel is shared with other processes: never trust its shape). */
+function checkCommand(c: OperatorCommand): string {
+  if (c === null || typeof c !== 'object' || !COMMANDS.has(c.command)) throw new OptionsError(`unknown operator command ${JSON.stringify(c?.command)}`);
+  for (const k of ['id', 'user', 'host', 'ts'] as const) {
+    if (typeof c[k] !== 'string') throw new OptionsError(`operator command needs a string \`${k}\``);
+  }
+  const line = JSON.stringify(c);
+  if (line.length > 16_384) throw new OptionsError('operator command is too large (reason over 16 KB?)');
+  return line;
+}
+
+/** Parse the command channel's lines: a torn or malformed line is skipped (it keeps its seq). */
+function parseCommands(text: string, afterSeq: number): OperatorCommandRecord[] {
+  const out: OperatorCommandRecord[] = [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  else lines.pop(); // torn last line (a post in progress): not yet a command
+  for (let i = afterSeq; i < lines.length; i++) {
+    try {
+      const c = JSON.parse(lines[i]!) as OperatorCommand;
+      if (c && typeof c === 'object' && COMMANDS.has(c.command) && typeof c.user === 'string' && typeof c.host === 'string') out.push({ ...c, seq: i + 1 });
+    } catch {
+      /* a malformed line is not a command */
+    }
+  }
+  return out;
+}
 
 function journalError(message: string, cause: unknown): ConfgateError {
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
@@ -42,6 +76,8 @@ export let appendJsonLines: (journal: FileJournal, text: string) => Promise<void
 export class FileJournal implements Journal {
   readonly path: string;
   readonly lockPath: string;
+  /** The operator-command side file. */
+  readonly commandsPath: string;
   #handle: FileHandle | undefined;
   #locked = false;
   #queue: Promise<void> = Promise.resolve();
@@ -54,6 +90,34 @@ export class FileJournal implements Journal {
   constructor(path: string) {
     this.path = path;
     this.lockPath = `${path}.lock`;
+    this.commandsPath = `${path}.commands`;
+  }
+
+  /** Append one operator command to `<path>.commands` (one write, then `fsync`). No lock needed. */
+  async postCommand(command: OperatorCommand): Promise<void> {
+    const line = `${checkCommand(command)}\n`;
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(this.commandsPath, 'a', 0o600);
+      await fh.appendFile(line, 'utf8');
+      await fh.sync();
+    } catch (err) {
+      throw journalError(`cannot write operator command to ${this.commandsPath}`, err);
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /** Commands with `seq > afterSeq`. */
+  async readCommands(afterSeq: number): Promise<OperatorCommandRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.commandsPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw journalError(`cannot read operator commands ${this.commandsPath}`, err);
+    }
+    return parseCommands(text, afterSeq);
   }
 
   /** Take the exclusive lock (see the class documentation). */
@@ -190,7 +254,19 @@ export class FileJournal implements Journal {
 /** A journal in memory: records are kept as given. Locking is per instance. */
 export class MemoryJournal implements Journal {
   readonly records: JournalRecord[] = [];
+  readonly commands: OperatorCommand[] = [];
   #locked = false;
+
+  /** Post an operator command. */
+  async postCommand(command: OperatorCommand): Promise<void> {
+    checkCommand(command);
+    this.commands.push({ ...command });
+  }
+
+  /** Commands with `seq > afterSeq`. */
+  async readCommands(afterSeq: number): Promise<OperatorCommandRecord[]> {
+    return this.commands.slice(Math.max(0, afterSeq)).map((c, i) => ({ ...c, seq: Math.max(0, afterSeq) + i + 1 }));
+  }
 
   /** Take the lock; throws ConfgateError `E_ROLLOUT_LOCKED` when already held. */
   async lock(): Promise<void> {

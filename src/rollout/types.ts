@@ -4,9 +4,16 @@
  */
 import type { Change, PlannedWave, RolloutPlan, Target } from '../types.js';
 
-/** What a health hook may return. `undefined` (or `true`) means healthy; `false` or `{ healthy: false }` means unhealthy. */
+/**
+ * What a health hook may return. Health fails closed: only `true` or `{ healthy: true }` passes. `false`,
+ * `{ healthy: false }`, `undefined` (a forgotten `return`), `null`, any other value, a throw or a timeout is a failure.
+ * `{ inconclusive: true }` (whatever `healthy` says) means "could not decide": not a pass, not a failure; a stage whose
+ * checks stay inconclusive is held for an operator (status `held`) instead of advancing or rolling back.
+ */
 export interface HealthResult {
   healthy: boolean;
+  /** The check could not decide (no data, a provider down...): counts toward a hold, not toward a failure. @default false */
+  inconclusive?: boolean;
   /** Numeric samples (latency, error rate...) used by the optional baseline comparison. */
   metrics?: Record<string, number>;
   /** A short explanation for people. */
@@ -29,8 +36,25 @@ export interface HookContext {
   signal: AbortSignal;
   /** The rollout id. */
   rolloutId: string;
-  /** Told the pid and process group of a process a hook adapter spawned (e.g. to journal it); may be absent. */
-  onSpawn?: ((info: { pid: number; pgid: number }) => void) | undefined;
+  /**
+   * Fencing number of this call for this target: it increases with every apply or rollback call the rollout makes
+   * for the target (also across a resume). A fleet that remembers the highest generation it saw per target can refuse a
+   * call with a lower one: a late apply can then never overwrite a rollback. Command hooks get it as
+   * `CONFGATE_GENERATION`. Health calls carry the generation of the target's last apply or rollback. The engine always
+   * sets it; it is optional only so that code building a context by hand (tests, adapters) may leave it out.
+   */
+  generation?: number | undefined;
+  /**
+   * Provided by the engine to apply and rollback calls: a hook that spawns a process group reports it here, so that
+   * the engine journals it and, after a crash, waits for (then kills) that group before rolling the target back.
+   */
+  onSpawn?: ((info: SpawnInfo) => void) | undefined;
+}
+
+/** A process group a hook spawned (see {@link HookContext.onSpawn}). */
+export interface SpawnInfo {
+  pid: number;
+  pgid: number;
 }
 
 /**
@@ -46,16 +70,20 @@ export interface HookContext {
  * - a later run (after a resume, or a retry of the same push) applies the same config to the same targets again.
  * Pass `ctx.rolloutId` and `ctx.attempt` to your system as an idempotency key when it supports one.
  */
-export type ActionHook = (target: Target, ctx: HookContext) => Promise<void> | void;
+export type ActionHook = (target: Target, ctx: HookContext) => Promise<void | boolean> | void;
 /**
- * A health hook: throwing, returning `false` or `{ healthy: false }`, or timing out is a failure. It is called many
- * times per target (every round of every later stage), so it must be read-only.
+ * A health hook: only `true` or `{ healthy: true }` passes (see {@link HealthResult}); anything else, a throw or a
+ * timeout is a failure. It is called many times per target (at every health interval from the target's apply to the
+ * end of the rollout, including approval waits and holds), so it must be read-only.
  */
 export type HealthHook = (
   target: Target,
   ctx: HookContext,
 ) => Promise<HealthResult | boolean | void> | HealthResult | boolean | void;
-/** Asked before a stage whose `approval` flag is set. Anything but `true` (including a throw) denies. */
+/**
+ * Asked before a stage whose `approval` flag is set. Anything but `true` (including a throw, or outliving
+ * `approvalTimeout`) denies. Health keeps being checked while it waits.
+ */
 export type ApprovalHook = (stage: PlannedWave, ctx: { signal: AbortSignal; rolloutId: string }) => Promise<boolean> | boolean;
 /** Called once after the last stage baked: promote the proposed config to LKG. Must be idempotent (a later run may repeat it). */
 export type PromoteHook = (ctx: { signal: AbortSignal; rolloutId: string; proposed: unknown; plan: RolloutPlan }) => Promise<void> | void;
@@ -66,7 +94,11 @@ export interface HealthOptions {
   interval?: number | string | undefined;
   /** Time allowed for one health call; a timeout is a failure. @default '10s' */
   timeout?: number | string | undefined;
-  /** Failed health checks tolerated per stage (across all targets and rounds). @default 0 */
+  /**
+   * Failed health checks tolerated per stage (across all targets and rounds; checks made while the rollout waits for an
+   * approval, an operator or a window count toward the stage in progress). A count of failed checks, not of targets.
+   * @default 0
+   */
   failureLimit?: number | undefined;
   /** Consecutive successful checks every checked target needs before the stage passes. @default 1 */
   successes?: number | undefined;
@@ -93,7 +125,12 @@ export interface JudgeOptions {
   metrics: Record<string, JudgeMetric>;
 }
 
-/** Detail of a target's state. Every target of the plan ends in a known state; never "unknown". */
+/**
+ * Detail of a target's state. No target is reported in a state it is not in: `apply-timed-out` is a target whose apply
+ * outlived `applyTimeout` and had not settled yet (its outcome is unknown). The engine rolls it back, then rolls it
+ * back again once that apply settles; if the apply never settles before the rollout ends (see `settleTimeout`), the
+ * target stays `apply-timed-out`: a person must check it (the result's status is then `failed`).
+ */
 export type TargetState =
   | { status: 'pending' }
   | { status: 'skipped'; reason: string }
@@ -101,6 +138,7 @@ export type TargetState =
   | { status: 'applied'; stage: number }
   | { status: 'healthy'; stage: number }
   | { status: 'failed'; stage: number; error: string }
+  | { status: 'apply-timed-out'; stage: number; error: string }
   | { status: 'rolling-back'; stage: number; error?: string }
   | { status: 'rolled-back'; stage: number; error?: string }
   | { status: 'rollback-failed'; stage: number; error: string };
@@ -112,7 +150,8 @@ export type TargetStatus = TargetState['status'];
 export interface StageOutcome {
   index: number;
   name: string;
-  status: 'passed' | 'failed' | 'denied' | 'aborted' | 'not-started';
+  /** `interrupted`: the process stopped during this stage (a resume says so); `held`: the rollout returned while held here. */
+  status: 'passed' | 'failed' | 'denied' | 'aborted' | 'not-started' | 'interrupted' | 'held';
   targets: number;
   /** Apply calls that succeeded. */
   applied: number;
@@ -123,14 +162,27 @@ export interface StageOutcome {
 }
 
 /** Final status of a rollout. */
-export type RolloutStatus = 'completed' | 'rolled-back' | 'aborted' | 'failed';
+export type RolloutStatus = 'completed' | 'incomplete' | 'held' | 'rolled-back' | 'aborted' | 'failed';
+
+/** A target still on the LKG at the end of a rollout that did not roll back (see `RolloutResult.remaining`). */
+export interface RemainingTarget {
+  targetId: string;
+  /** Why: excluded by the plan, deferred by a maintenance window active at run time... */
+  reason: string;
+}
 
 /** Result of `runRollout` / `resumeRollout`. */
 export interface RolloutResult {
   /**
-   * `completed`: every wave passed and `promote` ran; `rolled-back`: a gate failed and every changed target was rolled back;
-   * `aborted`: the signal aborted the rollout and every changed target was rolled back; `failed`: at least one rollback
-   * failed (those targets are `rollback-failed`).
+   * - `completed`: every stage passed, `promote` ran, and EVERY planned target got the config.
+   * - `incomplete`: every stage passed and `promote` ran, but some targets are still on the LKG (excluded by the plan,
+   *   or deferred past the last stage by a maintenance window): they are listed in `remaining`, with the reason.
+   * - `held`: the rollout was held (inconclusive health, a freeze, a failing promote, an operator's `pause`) and
+   *   `holdTimeout` expired before an operator decided; nothing was rolled back, the journal stays unfinished and
+   *   `resumeRollout(journal, { forward: true, ... })` (`confgate rollout --resume --forward`) continues it.
+   * - `rolled-back`: a gate failed (or an approval was denied) and every changed target was rolled back.
+   * - `aborted`: the signal or an operator's `abort` stopped the rollout and every changed target was rolled back.
+   * - `failed`: a person must look: a rollback failed (`rollback-failed`) or an apply never settled (`apply-timed-out`).
    */
   status: RolloutStatus;
   id: string;
@@ -144,6 +196,8 @@ export interface RolloutResult {
   reason?: string;
   /** True when this result comes from `resumeRollout`. */
   resumed?: boolean;
+  /** For `completed`/`incomplete`/`held`: the targets still on the LKG, and why (empty when `completed`). */
+  remaining?: RemainingTarget[];
 }
 
 /** Typed progress events. */
@@ -159,6 +213,8 @@ export type RolloutEvent =
       stage: number;
       round: number;
       healthy: boolean;
+      /** The check could not decide (neither a pass nor a failure). */
+      inconclusive?: boolean;
       baseline: boolean;
       error?: string;
       metrics?: Record<string, number>;
@@ -170,8 +226,47 @@ export type RolloutEvent =
   | { type: 'rollback.started'; reason: string; targets: number }
   | { type: 'target.rolled-back'; targetId: string }
   | { type: 'target.rollback-failed'; targetId: string; error: string }
+  | { type: 'target.apply-timed-out'; targetId: string; stage: number; error: string }
+  | { type: 'target.apply-settled'; targetId: string; ok: boolean; error?: string }
+  | { type: 'target.deferred'; targetId: string; stage: number; to?: number; reason: string }
+  | { type: 'rollout.held'; stage: number; kind: HoldKind; reason: string }
+  | { type: 'rollout.released'; stage: number; by: string; reason: string }
+  | { type: 'command'; command: OperatorCommandName; user: string; host: string; reason?: string; action: 'applied' | 'ignored'; note?: string }
+  | { type: 'promote.failed'; attempt: number; error: string; retryInMs?: number }
   | { type: 'warning'; message: string }
   | { type: 'rollout.finished'; id: string; status: RolloutStatus; reason?: string };
+
+/** Why a rollout is held. */
+export type HoldKind = 'inconclusive' | 'freeze' | 'promote' | 'operator';
+
+/** What an operator can ask of a running (or held) rollout. */
+export type OperatorCommandName = 'pause' | 'continue' | 'promote' | 'abort';
+
+/**
+ * An operator command, posted from another process through the journal (`confgate control`):
+ * - `pause`: hold the rollout (it stops advancing and keeps checking health);
+ * - `continue`: release a hold (including a freeze hold: that is a person's break-glass decision, journaled);
+ * - `promote`: skip the remaining bakes and run the remaining stages at once (releases a hold too);
+ * - `abort`: roll every changed target back (status `aborted`).
+ */
+export interface OperatorCommand {
+  command: OperatorCommandName;
+  /** A unique id (to find the command in the channel). */
+  id: string;
+  /** The rollout the command is meant for; a command for another rollout is ignored. Absent = the running one. */
+  rolloutId?: string;
+  reason?: string;
+  /** Who asked (user name) and from where (host name). */
+  user: string;
+  host: string;
+  /** ISO-8601 time it was posted. */
+  ts: string;
+}
+
+/** A command as read back from the channel: `seq` is its 1-based position (increasing, never reused). */
+export interface OperatorCommandRecord extends OperatorCommand {
+  seq: number;
+}
 
 /** A serialisable form of an error stored in the journal. */
 export interface SerializedError {
@@ -182,7 +277,7 @@ export interface SerializedError {
 }
 
 /** Where an error happened. */
-export type RolloutErrorPhase = 'apply' | 'rollback' | 'promote' | 'approval' | 'journal';
+export type RolloutErrorPhase = 'apply' | 'rollback' | 'verify' | 'promote' | 'approval' | 'journal';
 
 /** The result as stored in the journal (errors serialised). */
 export type SerializedResult = Omit<RolloutResult, 'errors' | 'error'> & { errors: SerializedError[] };
@@ -200,14 +295,28 @@ export type JournalRecord =
       changes: Change[];
     }
   | { type: 'stage'; ts: string; stage: number; status: 'started' | 'passed' | 'failed'; reason?: string }
-  | { type: 'approval'; ts: string; stage: number; approved: boolean }
+  | { type: 'approval'; ts: string; stage: number; approved: boolean; error?: string }
+  | { type: 'spawn'; ts: string; targetId: string; generation: number; pid: number; pgid: number; host: string }
+  | { type: 'apply.settled'; ts: string; targetId: string; ok: boolean }
+  | { type: 'deferred'; ts: string; targetId: string; from: number; to?: number; reason: string }
+  | { type: 'hold'; ts: string; stage: number; kind: HoldKind; reason: string }
+  | { type: 'release'; ts: string; stage: number; by: string; reason: string }
+  | { type: 'command'; ts: string; seq: number; command: OperatorCommandName; user: string; host: string; reason?: string; action: 'applied' | 'ignored'; note?: string }
+  | { type: 'promote.failed'; ts: string; attempt: number; error: string }
   | { type: 'target'; targetId: string; state: TargetState }
   | { type: 'rollback.started'; ts: string; reason: string }
-  | { type: 'resume.started'; ts: string }
+  | { type: 'resume.started'; ts: string; forward?: boolean }
   | { type: 'promoted'; ts: string }
   | { type: 'rollout.finished'; ts: string; result: SerializedResult };
 
-/** A durable, store-agnostic journal of rollout transitions. */
+/**
+ * A durable, store-agnostic journal of rollout transitions.
+ *
+ * The optional operator-command channel (`postCommand`/`readCommands`) lets another process steer a running rollout
+ * (`confgate control`). It must work while the rollout holds the lock, and `readCommands(n)` must return every command
+ * posted after the n-th, in order, with increasing `seq`. Without it a rollout cannot be paused or promoted from
+ * outside (a `warning` event says so when it would matter).
+ */
 export interface Journal {
   /** Take the exclusive lock; throws a ConfgateError `E_ROLLOUT_LOCKED` when another rollout holds it. */
   lock(): Promise<void>;
@@ -217,4 +326,8 @@ export interface Journal {
   read(): Promise<JournalRecord[]>;
   /** Release the lock. */
   unlock(): Promise<void>;
+  /** Post an operator command (no lock needed). Throws ConfgateError `E_JOURNAL` when it cannot be made durable. */
+  postCommand?(command: OperatorCommand): Promise<void>;
+  /** Commands with `seq > afterSeq`, in order. */
+  readCommands?(afterSeq: number): Promise<OperatorCommandRecord[]>;
 }

@@ -155,7 +155,7 @@ describe('confgate rollout with command hooks', () => {
     expect(r.code).toBe(1);
     const result = JSON.parse(r.stdout) as SerializedResult;
     expect(result.status).toBe('rolled-back');
-    expect(result.reason).toMatch(/failed health checks exceed the limit of 0 \(first: pop-\d: command .* exited with code 1: unhealthy: 5xx rate 40% in r2\)/);
+    expect(result.reason).toMatch(/failed health checks exceed the limit of 0 (while stage "all" was applying )?\(first: pop-\d: command .* exited with code 1: unhealthy: 5xx rate 40% in r2\)/);
     const applied = idsOf(dir, 'apply');
     expect(applied.length).toBeGreaterThan(0);
     expect(idsOf(dir, 'rollback')).toEqual([...applied].reverse());

@@ -35,10 +35,11 @@ describe('apply faults', () => {
     expect((err.cause as Error).message).toBe('edge rejected config: bad field');
   });
 
-  it('apply hangs past applyTimeout: its signal is aborted, the call counts as failed, the target is rolled back', async () => {
+  it('apply hangs past applyTimeout: its signal is aborted, the target is rolled back but reported `apply-timed-out` while the apply may land', async () => {
     const signals = new Map<string, AbortSignal>();
     const h = harness(3, {
       applyTimeout: '40ms',
+      settleTimeout: '20ms',
       apply: (t, ctx) => {
         h.calls.push(`apply:${t.id}`);
         signals.set(t.id, ctx.signal);
@@ -47,11 +48,12 @@ describe('apply faults', () => {
       },
     });
     const res = await runRollout(h.options);
-    expect(res.status).toBe('rolled-back');
+    expect(res.status).toBe('failed'); // a person must check t1: its apply never settled
     expect(signals.get('t1')!.aborted).toBe(true);
     expect((signals.get('t1')!.reason as Error).message).toMatch(/apply on t1 timed out after 40ms/);
     expect(signals.get('t0')!.aborted).toBe(false); // only the hung call's signal
-    expect(res.targets.t1).toMatchObject({ status: 'rolled-back', error: expect.stringMatching(/timed out/) });
+    expect(res.targets.t1).toMatchObject({ status: 'apply-timed-out', error: expect.stringMatching(/still running .* a person must check/) });
+    expect(res.targets.t0).toMatchObject({ status: 'rolled-back' });
     expect(h.of('rollback')).toContain('t1');
     expect(res.targets.t2).toMatchObject({ status: 'skipped' }); // the second wave never started
   });
@@ -78,7 +80,8 @@ describe('apply faults', () => {
       ],
     );
     const res = await runRollout(h.options);
-    expect(res.status).toBe('completed');
+    expect(res.status).toBe('incomplete'); // t5 stays on the LKG
+    expect(res.remaining).toEqual([{ targetId: 't5', reason: 'rolled back after: transient' }]);
     expect(tally(h.of('apply'))).toEqual(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`t${i}`, 1])));
     for (const [id, applied] of fleetState) expect(applied, id).toEqual(['v2']);
     expect(h.of('rollback')).toEqual(['t5']); // only the tolerated failure, once

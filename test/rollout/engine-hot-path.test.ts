@@ -40,29 +40,43 @@ afterEach(async () => {
 });
 
 describe('hook calls: one timer and one abort listener per rollout', () => {
-  it('times out only the calls that hang, each with its own aborted signal, among many concurrent calls', async () => {
+  it('times out only the calls that hang, each with its own aborted signal; each late apply is rolled back again', async () => {
     const signals = new Map<string, AbortSignal>();
     const hang = new Set(['t00003', 't00011', 't00017']);
+    const rollbacks: Array<{ id: string; generation: number }> = [];
+    const applyGen = new Map<string, number>();
     const res = await runRollout(
       opts(fleet(20), {
         concurrency: 20,
         applyTimeout: 60,
         failureBudget: 3,
+        settleTimeout: 5_000,
         apply: (t, ctx) => {
           signals.set(t.id, ctx.signal);
-          return hang.has(t.id) ? new Promise<void>(() => undefined) : sleep(5).then(() => undefined);
+          applyGen.set(t.id, ctx.generation ?? 0);
+          // the hung ones ignore their signal and land late (after the engine's first rollback)
+          return hang.has(t.id) ? sleep(150).then(() => undefined) : sleep(5).then(() => undefined);
+        },
+        rollback: (t, ctx) => {
+          rollbacks.push({ id: t.id, generation: ctx.generation ?? 0 });
         },
       }),
     );
-    expect(res.status).toBe('completed');
+    expect(res.status).toBe('incomplete'); // three targets are back on the LKG
     for (const [id, s] of signals) {
       expect(s.aborted, id).toBe(hang.has(id));
       if (hang.has(id)) {
         expect((s.reason as Error).name).toBe('TimeoutError');
         expect((s.reason as Error).message).toBe(`apply on ${id} timed out after 60ms`);
-        expect(res.targets[id]).toMatchObject({ status: 'rolled-back', error: `apply on ${id} timed out after 60ms` });
+        expect(res.targets[id]).toMatchObject({ status: 'rolled-back' });
+        // rolled back once at the timeout, once more after the late apply landed, with increasing generations
+        const mine = rollbacks.filter((r) => r.id === id).map((r) => r.generation);
+        expect(mine).toHaveLength(2);
+        expect(mine[0]).toBeGreaterThan(applyGen.get(id)!);
+        expect(mine[1]).toBeGreaterThan(mine[0]!);
       } else expect(res.targets[id]!.status, id).toBe('healthy');
     }
+    expect(res.remaining!.map((r) => r.targetId).sort()).toEqual([...hang].sort());
   });
 
   it('the shared timer times out each call at its own deadline: a later call is not cut short by an earlier one', async () => {
@@ -72,6 +86,7 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
       opts(fleet(3), {
         concurrency: 2,
         applyTimeout: 200,
+        settleTimeout: 20,
         failureBudget: 1,
         apply: (t) => {
           if (t.id === 't00000') return new Promise<void>(() => undefined);
@@ -79,8 +94,9 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
         },
       }),
     );
-    expect(res.status).toBe('completed');
-    expect(res.targets.t00000).toMatchObject({ status: 'rolled-back', error: 'apply on t00000 timed out after 200ms' });
+    // t00000 never settles: it is rolled back but reported as needing a person, never as `rolled-back`
+    expect(res.status).toBe('failed');
+    expect(res.targets.t00000).toMatchObject({ status: 'apply-timed-out', error: expect.stringMatching(/a person must check/) });
     expect(res.targets.t00002!.status).toBe('healthy');
   });
 
@@ -89,6 +105,7 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
     const res = await runRollout(
       opts(fleet(2), {
         applyTimeout: 30,
+        settleTimeout: 10,
         failureBudget: 1,
         apply: (t, ctx) => {
           ctxs.set(t.id, ctx); // the signal is not read during the call
@@ -96,7 +113,7 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
         },
       }),
     );
-    expect(res.status).toBe('completed');
+    expect(res.status).toBe('failed'); // t00000's apply never settled
     expect(ctxs.get('t00000')!.signal.aborted).toBe(true);
     expect((ctxs.get('t00000')!.signal.reason as Error).message).toMatch(/apply on t00000 timed out after 30ms/);
     expect(ctxs.get('t00001')!.signal.aborted).toBe(false);
@@ -122,7 +139,7 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
     expect(seen.every((s) => s.aborted)).toBe(true);
   });
 
-  it('aborting the rollout aborts every call in flight (eager and lazy signal readers), then rolls back newest first', async () => {
+  it('aborting the rollout aborts every call in flight (eager and lazy signal readers), waits for them, then rolls back newest first', async () => {
     const ac = new AbortController();
     const eager: AbortSignal[] = [];
     const ctxs: HookContext[] = [];
@@ -133,12 +150,18 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
       opts(fleet(8), {
         concurrency: 8,
         signal: ac.signal,
+        applyTimeout: 150,
+        settleTimeout: 300,
         apply: (t, ctx) => {
           order.push(t.id);
-          if (order.length % 2 === 0) eager.push(ctx.signal);
-          else ctxs.push(ctx);
           if (order.length === started) setTimeout(() => ac.abort(new Error('operator pressed stop')), 10);
-          return new Promise<void>(() => undefined); // hangs: only the abort ends it
+          if (order.length % 2 === 0) {
+            eager.push(ctx.signal);
+            // a hook that listens: it stops when aborted, some time later
+            return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => setTimeout(() => reject(new Error('stopped')), 20)));
+          }
+          ctxs.push(ctx);
+          return sleep(250).then(() => undefined); // ignores its signal: outlives its timeout, lands late
         },
         rollback: (t, ctx) => {
           rolled.push(t.id);
@@ -147,13 +170,16 @@ describe('hook calls: one timer and one abort listener per rollout', () => {
       }),
     );
     expect(res.status).toBe('aborted');
+    for (const id of order) expect(res.targets[id]!.status, id).toBe('rolled-back');
     expect(res.reason).toMatch(/operator pressed stop/);
     expect(eager).toHaveLength(4);
     for (const s of [...eager, ...ctxs.map((c) => c.signal)]) {
       expect(s.aborted).toBe(true);
       expect((s.reason as Error).message).toBe('operator pressed stop');
     }
-    expect(rolled).toEqual([...order].reverse());
+    // first rollback: every target newest first, after the eager applies settled; then the late ones again
+    expect(rolled.slice(0, 8)).toEqual([...order].reverse());
+    expect(rolled.slice(8).sort()).toEqual(order.filter((_, i) => i % 2 === 0).sort());
   });
 
   it('ctx keeps `signal` when spread, and it is the same signal', async () => {

@@ -32,7 +32,7 @@ describe('commandHook', () => {
         arg: process.argv[1] };
       if (JSON.stringify(out) !== process.argv[2]) { console.error('mismatch ' + JSON.stringify(out)); process.exit(3); }`;
     const expected = JSON.stringify({ id: 'pop-ams-1', labels: target.labels, stage: 'early', config: { features: [{ name: 'bot_score' }] }, arg: '$(echo no shell); rm -rf /' });
-    await expect(commandHook(process.execPath, ['-e', script, '$(echo no shell); rm -rf /', expected])(target, ctx())).resolves.toBeUndefined();
+    await expect(commandHook(process.execPath, ['-e', script, '$(echo no shell); rm -rf /', expected])(target, ctx())).resolves.toBe(true);
   });
 
   it('a non-zero exit fails with the stderr tail', async () => {
@@ -112,7 +112,7 @@ describe('commandHook: process groups', () => {
     const pidFile = path.join(work, 'leftover.pid');
     const file = script('leaky-apply.sh', `sleep 60 &\necho $! > "${pidFile}"\necho "applied" >&2\nexit 0`);
     const t0 = Date.now();
-    await expect(commandHook(file, [], { timeout: '30s' })(target, ctx())).resolves.toBeUndefined();
+    await expect(commandHook(file, [], { timeout: '30s' })(target, ctx())).resolves.toBe(true);
     // settles on exit plus the bounded drain, far below the 60s the background child holds stderr
     expect(Date.now() - t0).toBeLessThan(20_000);
     const leftover = Number(readFileSync(pidFile, 'utf8'));

@@ -157,7 +157,7 @@ describe('runRollout: health gates', () => {
 
   it('zero bake still runs one health round', async () => {
     let rounds = 0;
-    const { options } = base(fleet(1), { health: () => void rounds++ }, [{ name: 'all', percent: 100 }] as never);
+    const { options } = base(fleet(1), { health: () => (rounds++, true) }, [{ name: 'all', percent: 100 }] as never);
     const res = await runRollout(options);
     expect(res.status).toBe('completed');
     expect(rounds).toBe(1);
@@ -239,7 +239,7 @@ describe('runRollout: rollback', () => {
     expect(res.errors).toHaveLength(1);
   });
 
-  it('apply failures within the budget are rolled back at once and the rollout completes', async () => {
+  it('apply failures within the budget are rolled back at once; the rollout ends `incomplete`, listing them', async () => {
     const { options } = base(fleet(4), {
       failureBudget: 1,
       apply: (t) => {
@@ -247,15 +247,17 @@ describe('runRollout: rollback', () => {
       },
     });
     const res = await runRollout(options);
-    expect(res.status).toBe('completed');
+    expect(res.status).toBe('incomplete'); // `completed` means every planned target got the config
     expect(res.targets.t00001).toMatchObject({ status: 'rolled-back', error: 'flaky' });
     expect(res.targets.t00000!.status).toBe('healthy');
+    expect(res.remaining).toEqual([{ targetId: 't00001', reason: 'rolled back after: flaky' }]);
   });
 
-  it('an apply that hangs past applyTimeout fails with its signal aborted', async () => {
+  it('an apply that hangs past applyTimeout and never settles is `apply-timed-out` (a person must check), signal aborted', async () => {
     let aborted = false;
     const { options } = base(fleet(2), {
       applyTimeout: 30,
+      settleTimeout: 30,
       apply: (_t, ctx) =>
         new Promise<void>((resolve) => {
           ctx.signal.addEventListener('abort', () => {
@@ -265,9 +267,11 @@ describe('runRollout: rollback', () => {
         }),
     });
     const res = await runRollout(options);
-    expect(res.status).toBe('rolled-back');
+    expect(res.status).toBe('failed');
     expect(aborted).toBe(true);
     expect(res.reason).toMatch(/timed out/);
+    // both applies hung: neither is reported rolled back, because either may still land
+    for (const id of ['t00000', 't00001']) expect(res.targets[id]).toMatchObject({ status: 'apply-timed-out', error: expect.stringMatching(/a person must check/) });
   });
 
   it('rollback errors are collected (AggregateError) and status is `failed`', async () => {
@@ -307,7 +311,7 @@ describe('runRollout: rollback', () => {
     expect(res.stages[0]!.status).toBe('aborted');
   });
 
-  it('approval denied (and missing approval hook) roll back', async () => {
+  it('approval denied rolls back; a missing approval hook is rejected before anything is applied', async () => {
     const asked: string[] = [];
     const { options, calls } = base(fleet(4), {
       approval: (stage) => {
@@ -320,26 +324,32 @@ describe('runRollout: rollback', () => {
     expect(asked).toEqual(['all']);
     expect(res.stages[1]!.status).toBe('denied');
     expect(calls.filter((c) => c.startsWith('rollback')).sort()).toEqual(['rollback:t00000', 'rollback:t00001']);
-    const noHook = base(fleet(2), { approval: undefined }, [{ name: 'all', percent: 100, approval: true }] as never);
-    const r2 = await runRollout(noHook.options);
-    expect(r2.status).toBe('rolled-back');
-    expect(r2.reason).toMatch(/no approval hook/);
+    const noHook = base(fleet(2), { approval: undefined }, [{ name: 'canary', count: 1 }, { name: 'all', percent: 100, approval: true }] as never);
+    await expect(runRollout(noHook.options)).rejects.toMatchObject({ code: 'E_OPTIONS_INVALID', message: expect.stringMatching(/"all" needs approval/) });
     expect(noHook.calls).toEqual([]);
   });
 
-  it('promote is not called when a stage fails; a failing promote rolls back', async () => {
+  it('promote is not called when a stage fails; a promote that keeps failing holds (never rolls back a healthy fleet)', async () => {
     let promoted = 0;
     const a = base(fleet(2), { health: () => false, promote: () => void promoted++ });
     await runRollout(a.options);
     expect(promoted).toBe(0);
+    let tries = 0;
     const b = base(fleet(2), {
+      promoteAttempts: 3,
+      promoteBackoff: 1,
+      holdTimeout: 50,
       promote: () => {
+        tries++;
         throw new Error('LKG store down');
       },
     });
     const rb = await runRollout(b.options);
-    expect(rb.status).toBe('rolled-back');
+    expect(rb.status).toBe('held');
+    expect(tries).toBe(3);
     expect(rb.reason).toMatch(/LKG store down/);
+    expect(b.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
+    expect(Object.values(rb.targets).every((t) => t.status === 'healthy')).toBe(true);
   });
 });
 
@@ -397,7 +407,7 @@ describe('runRollout: journal', () => {
     const journal = new MemoryJournal();
     await journal.append([{ type: 'rollout.started', v: 1, id: 'old', ts: '', plan: planRollout({ targets: fleet(1), stages: [{ name: 'a', percent: 100 }] }), proposed: 1, lkg: 0, changes: [] }]);
     const { options } = base(fleet(2), { journal });
-    await expect(runRollout(options)).rejects.toMatchObject({ code: 'E_JOURNAL' });
+    await expect(runRollout(options)).rejects.toMatchObject({ code: 'E_JOURNAL_UNFINISHED' });
     const j2 = new MemoryJournal();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

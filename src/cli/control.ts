@@ -1,0 +1,242 @@
+/**
+ * `confgate control` and `confgate status`: steer and inspect a rollout from another process, through its journal.
+ *
+ * - `control --journal FILE pause|continue|promote|abort [--reason TEXT]` posts an operator command on the journal's
+ *   command channel (`FILE.commands`), addressed to the journal's running (or held) rollout, with the user and host.
+ *   The running engine picks it up within one health interval and journals what it did with it.
+ * - `status --journal FILE [--format text|json]` prints the last rollout's status (running, held, or its final
+ *   status), the stage in progress, per-target states, holds, and every operator command with who asked, from where,
+ *   why and what the engine did with it (`pending` while not yet picked up).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import path from 'node:path';
+import { ConfgateError } from '../errors.js';
+import { FileJournal } from '../rollout/journal.js';
+import type { JournalRecord, OperatorCommandName, OperatorCommandRecord, SerializedResult, TargetState } from '../rollout/types.js';
+import type { CliIo } from './main.js';
+import { UsageError } from './main.js';
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Options of `confgate control` / `confgate status` (for `parseArgs`). */
+export const CONTROL_OPTIONS = {
+  journal: { type: 'string' },
+  reason: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
+const COMMANDS: readonly OperatorCommandName[] = ['pause', 'continue', 'promote', 'abort'];
+
+/** Control characters in ids and reasons are shown escaped (they come from other people's input). */
+function shown(s: string): string {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s;
+}
+
+function journalPath(values: Values, io: CliIo, dflt: string): string {
+  const j = values['journal'];
+  const file = typeof j === 'string' && j !== '' ? j : dflt;
+  return path.resolve(io.cwd, file);
+}
+
+/** What `confgate status` reports. */
+export interface RolloutStatusReport {
+  journal: string;
+  rolloutId: string;
+  /** `running` (no end journaled; see `process`), `held`, or the final status. */
+  status: string;
+  /** The lock holder: `running (pid N)` or `not running` (a crashed or exited process: resume it). */
+  process: string;
+  /** The stage in progress (or where it stopped). */
+  stage?: { index: number; name: string };
+  hold?: { kind: string; reason: string; since: string };
+  reason?: string;
+  counts: Record<string, number>;
+  targets: Record<string, TargetState>;
+  commands: Array<{
+    seq: number;
+    ts: string;
+    command: string;
+    user: string;
+    host: string;
+    reason?: string;
+    /** `applied` / `ignored` once the engine picked it up, `pending` before. */
+    action: string;
+    note?: string;
+  }>;
+}
+
+function lockHolder(journal: FileJournal): string {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(journal.lockPath, 'utf8').trim());
+  } catch {
+    return 'not running';
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return 'not running';
+  try {
+    process.kill(pid, 0);
+    return `running (pid ${pid})`;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? `running (pid ${pid})` : 'not running (stale lock)';
+  }
+}
+
+/** Build the status of the journal's last rollout. Throws a ConfgateError when the journal holds none. */
+export async function rolloutStatus(file: string): Promise<RolloutStatusReport> {
+  const journal = new FileJournal(file);
+  const records = await journal.read();
+  let start = -1;
+  for (let i = records.length - 1; i >= 0; i--) {
+    if (records[i]!.type === 'rollout.started') {
+      start = i;
+      break;
+    }
+  }
+  if (start < 0) throw new ConfgateError('E_JOURNAL', `${file} holds no rollout`);
+  const started = records[start] as Extract<JournalRecord, { type: 'rollout.started' }>;
+  const targets: Record<string, TargetState> = {};
+  for (const w of started.plan.waves) for (const t of w.targets) targets[t.id] = { status: 'pending' };
+  let finished: SerializedResult | undefined;
+  let stage: { index: number; name: string } | undefined;
+  let hold: RolloutStatusReport['hold'];
+  const commands: RolloutStatusReport['commands'] = [];
+  const journaledSeqs = new Set<number>();
+  for (const r of records.slice(start + 1)) {
+    switch (r.type) {
+      case 'target':
+        targets[r.targetId] = r.state;
+        break;
+      case 'stage': {
+        const w = started.plan.waves.find((x) => x.index === r.stage);
+        stage = { index: r.stage, name: w?.name ?? `stage ${r.stage}` };
+        break;
+      }
+      case 'hold':
+        hold = { kind: r.kind, reason: r.reason, since: r.ts };
+        break;
+      case 'release':
+      case 'resume.started':
+        hold = undefined;
+        break;
+      case 'command': {
+        journaledSeqs.add(r.seq);
+        const c: RolloutStatusReport['commands'][number] = { seq: r.seq, ts: r.ts, command: r.command, user: r.user, host: r.host, action: r.action };
+        if (r.reason !== undefined) c.reason = r.reason;
+        if (r.note !== undefined) c.note = r.note;
+        commands.push(c);
+        break;
+      }
+      case 'rollout.finished':
+        finished = r.result;
+        break;
+      default:
+        break;
+    }
+  }
+  if (finished) Object.assign(targets, finished.targets);
+  let posted: OperatorCommandRecord[] = [];
+  try {
+    posted = await journal.readCommands(0);
+  } catch {
+    /* no channel readable: only journaled commands are shown */
+  }
+  if (!finished) {
+    for (const c of posted) {
+      if (journaledSeqs.has(c.seq) || (c.rolloutId !== undefined && c.rolloutId !== started.id) || c.ts < started.ts) continue;
+      const p: RolloutStatusReport['commands'][number] = { seq: c.seq, ts: c.ts, command: c.command, user: c.user, host: c.host, action: 'pending' };
+      if (c.reason !== undefined) p.reason = c.reason;
+      commands.push(p);
+    }
+  }
+  commands.sort((a, b) => a.seq - b.seq);
+  const counts: Record<string, number> = {};
+  for (const s of Object.values(targets)) counts[s.status] = (counts[s.status] ?? 0) + 1;
+  const proc = finished ? 'finished' : lockHolder(journal);
+  const report: RolloutStatusReport = {
+    journal: file,
+    rolloutId: started.id,
+    status: finished ? finished.status : hold ? 'held' : 'running',
+    process: proc,
+    counts,
+    targets,
+    commands,
+  };
+  if (stage) report.stage = stage;
+  if (hold && !finished) report.hold = hold;
+  if (finished?.reason !== undefined) report.reason = finished.reason;
+  return report;
+}
+
+export function formatStatus(s: RolloutStatusReport): string {
+  const lines = [`Rollout ${s.rolloutId}: ${s.status.toUpperCase()}${s.reason ? `: ${shown(s.reason)}` : ''}`];
+  lines.push(`  process: ${s.process}${s.status !== 'running' && s.status !== 'held' ? '' : s.process.startsWith('running') ? '' : ' (continue with `confgate rollout --resume --forward`, or roll back with `--resume`)'}`);
+  if (s.stage) lines.push(`  stage: ${s.stage.index} ${shown(s.stage.name)}`);
+  if (s.hold) lines.push(`  held since ${s.hold.since} (${s.hold.kind}): ${shown(s.hold.reason)}`);
+  lines.push(
+    '  targets: ' +
+      Object.entries(s.counts)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', '),
+  );
+  const notable = Object.entries(s.targets).filter(([, t]) => t.status !== 'healthy' && t.status !== 'applied' && t.status !== 'pending');
+  for (const [id, t] of notable.slice(0, 20)) {
+    const why = 'error' in t && t.error ? `: ${shown(t.error)}` : 'reason' in t && t.reason ? `: ${shown(t.reason)}` : '';
+    lines.push(`  ${t.status}: ${shown(id)}${why}`);
+  }
+  if (notable.length > 20) lines.push(`  ... and ${notable.length - 20} more`);
+  if (s.commands.length > 0) lines.push('  operator commands:');
+  for (const c of s.commands) {
+    lines.push(`    #${c.seq} ${c.ts} ${c.command} by ${shown(c.user)}@${shown(c.host)}${c.reason ? ` (${shown(c.reason)})` : ''}: ${c.action}${c.note ? ` (${shown(c.note)})` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `confgate status`. Exit 0 when the journal holds a rollout; 2 when it holds none or cannot be read. */
+export async function runStatusCommand(values: Values, io: CliIo, defaultJournal: string): Promise<number> {
+  const format = values['format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
+  const report = await rolloutStatus(journalPath(values, io, defaultJournal));
+  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
+  return 0;
+}
+
+/** `confgate control ACTION`. Exit 0 when posted; 2 for usage, or when the journal holds no running rollout. */
+export async function runControlCommand(positionals: string[], values: Values, io: CliIo, defaultJournal: string): Promise<number> {
+  if (positionals.length !== 1 || !COMMANDS.includes(positionals[0] as OperatorCommandName)) {
+    throw new UsageError(`control needs one of ${COMMANDS.join(', ')}, got ${JSON.stringify(positionals.join(' '))}`);
+  }
+  const command = positionals[0] as OperatorCommandName;
+  const reason = values['reason'];
+  if (reason !== undefined && (typeof reason !== 'string' || reason.trim() === '')) throw new UsageError('--reason needs a text');
+  const file = journalPath(values, io, defaultJournal);
+  const status = await rolloutStatus(file);
+  if (status.status !== 'running' && status.status !== 'held') {
+    throw new ConfgateError('E_JOURNAL', `rollout ${status.rolloutId} in ${file} has already finished (${status.status}): nothing to ${command}`);
+  }
+  let user = io.env['USER'] ?? io.env['LOGNAME'];
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  const journal = new FileJournal(file);
+  await journal.postCommand({
+    command,
+    id: randomUUID(),
+    rolloutId: status.rolloutId,
+    user,
+    host: hostname(),
+    ts: new Date().toISOString(),
+    ...(typeof reason === 'string' ? { reason } : {}),
+  });
+  io.stdout(`posted ${command} for rollout ${status.rolloutId}\n`);
+  if (!status.process.startsWith('running')) {
+    io.stderr('confgate: warning: no process is running this rollout: continue it with `confgate rollout --resume --forward ...` or roll it back with `confgate rollout --resume --rollback HOOK`\n');
+  }
+  return 0;
+}
