@@ -6,8 +6,10 @@ import type { HealthOptions, RolloutEvent, Target } from '../../src/index.js';
 describe('rolloutOptionsFromPolicy', () => {
   it('turns the resolved rollout.health block into runRollout healthOptions', () => {
     const policy = resolvePolicy({ version: 1, rollout: { health: { interval: '20ms', timeout: '2s', failureLimit: 2, successes: 3 } } });
-    expect(rolloutOptionsFromPolicy(policy)).toEqual({ healthOptions: { interval: 20, timeout: 2000, failureLimit: 2, successes: 3 } });
-    expect(rolloutOptionsFromPolicy(resolvePolicy({ version: 1 }))).toEqual({ healthOptions: { interval: 30_000, timeout: 10_000, failureLimit: 0, successes: 1 } });
+    expect(rolloutOptionsFromPolicy(policy)).toEqual({ healthOptions: { interval: 20, timeout: 2000, failureLimit: 2, successes: 3 }, windows: [] });
+    expect(rolloutOptionsFromPolicy(resolvePolicy({ version: 1 }))).toEqual({ healthOptions: { interval: 30_000, timeout: 10_000, failureLimit: 0, successes: 1 }, windows: [] });
+    const freeze = { name: 'weekend', kind: 'freeze' as const, start: '2025-01-04T00:00:00Z', end: '2025-01-06T00:00:00Z' };
+    expect(rolloutOptionsFromPolicy(resolvePolicy({ version: 1, windows: [freeze] })).windows).toMatchObject([freeze]);
   });
 
   it("the resolved block is not a HealthOptions (a compile error), and the converted one is honoured by runRollout", async () => {
