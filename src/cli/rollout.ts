@@ -432,6 +432,10 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
           })
         : undefined;
       const health = combineHealth(healthHook, analysis?.health);
+      // The stage-end judge is not run by the engine yet: say so instead of letting a judge-only metric look like a pass.
+      for (const m of policy.rollout.analysis?.metrics ?? []) {
+        if (m.judge && !m.dryRun) io.stderr(`confgate: warning: metric ${m.name}: its \`judge\` is not applied by \`confgate rollout\` yet (measured only; its conditions, if any, still decide)\n`);
+      }
       const fromPolicy = rolloutOptionsFromPolicy(policy);
       const common = {
         apply,
