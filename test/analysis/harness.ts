@@ -37,7 +37,9 @@ export class Fleet {
     const lines = ['# TYPE edge_error_ratio gauge', '# TYPE edge_latency_ms gauge', '# TYPE edge_up gauge'];
     for (const [id, version] of this.versions) {
       const extra = Object.entries(this.labels.get(id) ?? {}).map(([k, v]) => `,${k}="${v}"`).join('');
-      const l = `target="${id.replace(/["\\]/g, '\\$&')}",version="${version}"${extra}`;
+      // The label set stays the same when the version changes (a new label set would make the old series stale).
+      void version;
+      const l = `target="${id.replace(/["\\]/g, '\\$&')}"${extra}`;
       lines.push(`edge_error_ratio{${l}} ${this.ratioOf(id)}`);
       const region = this.labels.get(id)?.region;
       lines.push(`edge_latency_ms{${l}} ${100 + (region ? (this.domainLatency.get(region) ?? 0) : 0) + this.ratioOf(id) * 1000}`);
