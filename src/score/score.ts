@@ -7,6 +7,7 @@
 import { parse as semverParse, type SemVer } from 'semver';
 import type { ResolvedPolicy, TierSpec } from '../policy/types.js';
 import { compilePattern, getAtPointer } from '../pointer.js';
+import { canonicalSize } from '../validate/limits.js';
 import type {
   Change,
   ChangeSummary,
@@ -83,7 +84,7 @@ export function scorePush(input: ScoreInput): ScoreResult {
   let sizeDetail = `${n} changed ${plural(n, 'path')} (${pathPts})`;
   let bytePts = 0;
   if (input.current && !input.current.failed) {
-    const delta = input.proposed.bytes - input.current.bytes;
+    const delta = canonicalSize(input.proposed) - canonicalSize(input.current);
     bytePts = Math.min(wSize.bytesMax, Math.floor(wSize.bytesPerDoublingKiB * Math.log2(1 + Math.abs(delta) / 1024)));
     sizeDetail += `, ${delta >= 0 ? '+' : '-'}${formatBytes(Math.abs(delta))} (${bytePts})`;
   }
@@ -254,10 +255,12 @@ function largestGrowth(input: ScoreInput): { ratio: number; where: string } | un
     candidates.push({ ratio, where: `${f.path || 'document'}${span}` });
   }
   const cur = input.current;
-  if (cur && !cur.failed && cur.bytes >= WEIGHTS.growth.minDocumentBytes) {
+  const curSize = cur && !cur.failed ? canonicalSize(cur) : 0;
+  if (cur && !cur.failed && curSize >= WEIGHTS.growth.minDocumentBytes) {
+    const propSize = canonicalSize(input.proposed);
     candidates.push({
-      ratio: input.proposed.bytes / cur.bytes,
-      where: `document ${formatBytes(cur.bytes)} -> ${formatBytes(input.proposed.bytes)}`,
+      ratio: propSize / curSize,
+      where: `document ${formatBytes(curSize)} -> ${formatBytes(propSize)} as compact JSON`,
     });
   }
   return pickLargest(candidates.filter((c) => c.ratio > 1).map((c) => ({ ...c, value: c.ratio })));
@@ -277,10 +280,12 @@ function largestShrink(input: ScoreInput): { fraction: number; where: string } |
     candidates.push({ fraction: Math.min(1, fraction), where: `${f.path || 'document'}${span}` });
   }
   const cur = input.current;
-  if (cur && !cur.failed && cur.bytes >= WEIGHTS.shrink.minDocumentBytes) {
+  const curSize = cur && !cur.failed ? canonicalSize(cur) : 0;
+  if (cur && !cur.failed && curSize >= WEIGHTS.shrink.minDocumentBytes) {
+    const propSize = canonicalSize(input.proposed);
     candidates.push({
-      fraction: 1 - input.proposed.bytes / cur.bytes,
-      where: `document ${formatBytes(cur.bytes)} -> ${formatBytes(input.proposed.bytes)}`,
+      fraction: 1 - propSize / curSize,
+      where: `document ${formatBytes(curSize)} -> ${formatBytes(propSize)} as compact JSON`,
     });
   }
   return pickLargest(candidates.filter((c) => c.fraction > 0).map((c) => ({ ...c, value: c.fraction })));

@@ -68,6 +68,50 @@ export function maxBytesFindings(policy: ResolvedPolicy, proposed: ConfigDoc): F
 /** Smallest document (bytes, in the LKG) for which byte growth/shrink is measured. */
 export const MIN_DOCUMENT_BYTES = 1024;
 
+const canonicalSizes = new WeakMap<ConfigDoc, number>();
+
+/**
+ * The canonical size of a document's value: the UTF-8 length of its compact JSON text (`JSON.stringify` without
+ * indentation), computed by an iterative walk (no text is built, deep documents do not overflow the stack).
+ * Independent of the source format and its formatting. Cached for documents that cannot change (load/stable.ts).
+ */
+export function canonicalSize(doc: ConfigDoc): number {
+  const stable = isStableDoc(doc);
+  if (stable) {
+    const hit = canonicalSizes.get(doc);
+    if (hit !== undefined) return hit;
+  }
+  const size = jsonSize(doc.value);
+  if (stable) canonicalSizes.set(doc, size);
+  return size;
+}
+
+/** UTF-8 length of `JSON.stringify(value)` for a JSON value (undefined: 0). */
+export function jsonSize(value: JsonValue | undefined): number {
+  if (value === undefined) return 0;
+  let total = 0;
+  const stack: JsonValue[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (v === null) total += 4;
+    else if (typeof v === 'string') total += Buffer.byteLength(JSON.stringify(v), 'utf8');
+    else if (typeof v === 'number') total += Number.isFinite(v) ? String(v).length : 4;
+    else if (typeof v === 'boolean') total += v ? 4 : 5;
+    else if (Array.isArray(v)) {
+      total += 2 + Math.max(0, v.length - 1);
+      for (let i = 0; i < v.length; i++) stack.push(v[i]!);
+    } else {
+      const keys = Object.keys(v);
+      total += 2 + Math.max(0, keys.length - 1);
+      for (const k of keys) {
+        total += Buffer.byteLength(JSON.stringify(k), 'utf8') + 1;
+        stack.push((v as JsonObject)[k]!);
+      }
+    }
+  }
+  return total;
+}
+
 function thresholdSeverity(value: number, t: { warn?: number; block?: number }): Severity | undefined {
   if (t.block !== undefined && value >= t.block) return 'block';
   if (t.warn !== undefined && value >= t.warn) return 'warn';
@@ -79,9 +123,14 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
   const out: Finding[] = [];
   const { growth, shrink, minListSize } = policy.limits;
 
-  // The document, by bytes.
-  if (current.bytes >= MIN_DOCUMENT_BYTES && proposed.value !== undefined && current.value !== undefined) {
-    const ratio = proposed.bytes / current.bytes;
+  // The document, by its canonical size (compact JSON of the value): formatting (indentation, YAML vs JSON,
+  // comments) is not content, so a re-indented or re-encoded config with the same values never reads as growth
+  // or shrink.
+  const currentSize = current.value === undefined ? 0 : canonicalSize(current);
+  if (currentSize >= MIN_DOCUMENT_BYTES && proposed.value !== undefined && current.value !== undefined) {
+    const proposedSize = canonicalSize(proposed);
+    const ratio = proposedSize / currentSize;
+    const sizes = { kind: 'document', measure: 'canonical-json', currentBytes: currentSize, proposedBytes: proposedSize };
     const g = thresholdSeverity(ratio, growth);
     if (g) {
       const limit = g === 'block' ? growth.block : growth.warn;
@@ -90,9 +139,9 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
           proposed,
           'limit.growth',
           g,
-          `the document grew from ${formatBytes(current.bytes)} to ${formatBytes(proposed.bytes)} (${ratioText(ratio)}, ${g} at ${limit}x) against the LKG`,
+          `the document grew from ${formatBytes(currentSize)} to ${formatBytes(proposedSize)} as compact JSON (${ratioText(ratio)}, ${g} at ${limit}x) against the LKG`,
           '',
-          { kind: 'document', currentBytes: current.bytes, proposedBytes: proposed.bytes, ratio: round(ratio), threshold: limit ?? null },
+          { ...sizes, ratio: round(ratio), threshold: limit ?? null },
         ),
       );
     }
@@ -105,9 +154,9 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
           proposed,
           'limit.shrink',
           s,
-          `the document shrank from ${formatBytes(current.bytes)} to ${formatBytes(proposed.bytes)} (${pct(removed)} smaller, ${s} at ${pct(limit ?? 0)}) against the LKG`,
+          `the document shrank from ${formatBytes(currentSize)} to ${formatBytes(proposedSize)} as compact JSON (${pct(removed)} smaller, ${s} at ${pct(limit ?? 0)}) against the LKG`,
           '',
-          { kind: 'document', currentBytes: current.bytes, proposedBytes: proposed.bytes, fraction: round(removed), threshold: limit ?? null },
+          { ...sizes, fraction: round(removed), threshold: limit ?? null },
         ),
       );
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FACTOR_ORDER, WEIGHTS, scorePush, type ScoreResult } from '../../src/score/index.js';
 import type { Change } from '../../src/types.js';
-import { STAGES, change, doc, finding, input, plan, policy, summary, targets } from './helpers.js';
+import { STAGES, change, doc, finding, input, plan, policy, sized, summary, targets } from './helpers.js';
 
 const factor = (r: ScoreResult, id: string) => r.factors.find((f) => f.id === id);
 const points = (r: ScoreResult, id: string) => factor(r, id)?.points ?? 0;
@@ -27,13 +27,13 @@ describe('change.size', () => {
     expect(points(scorePush(input({ changes: summary(modified(500)) })), 'change.size')).toBe(15);
   });
   it('adds floor(log2(1 + KiB delta)) for the bytes delta, either direction, at most 5', () => {
-    const base = input({ current: doc({ a: 1 }, 1000) });
-    expect(points(scorePush({ ...base, proposed: doc({ a: 2 }, 1000 + 3 * 1024) }), 'change.size')).toBe(5 + 2);
+    const base = input({ current: sized(1000) });
+    expect(points(scorePush({ ...base, proposed: sized(1000 + 3 * 1024) }), 'change.size')).toBe(5 + 2);
     // shrinking by 3 KiB counts too (shrink factor aside)
-    const r = scorePush({ ...base, current: doc({ a: 1 }, 500 + 3 * 1024), proposed: doc({ a: 2 }, 500) });
+    const r = scorePush({ ...base, current: sized(500 + 3 * 1024), proposed: sized(500) });
     expect(points(r, 'change.size')).toBe(5 + 2);
     expect(factor(r, 'change.size')?.detail).toContain('-3.0 KiB');
-    expect(points(scorePush({ ...base, proposed: doc({ a: 2 }, 10_000_000) }), 'change.size')).toBe(5 + 5);
+    expect(points(scorePush({ ...base, proposed: sized(10_000_000) }), 'change.size')).toBe(5 + 5);
   });
 });
 
@@ -56,9 +56,11 @@ describe('growth and shrink', () => {
     expect(factor(r, 'growth')?.detail).toContain('/features: 60 -> 120');
     expect(points(scorePush(input({ findings: [finding('limit.growth', { from: 100, to: 150 })] })), 'growth')).toBe(10);
   });
-  it('growth uses the document byte ratio when the current document is at least 1 KiB', () => {
-    expect(points(scorePush(input({ current: doc({ a: 1 }, 2048), proposed: doc({ a: 2 }, 3072) })), 'growth')).toBe(10);
-    expect(factor(scorePush(input({ current: doc({ a: 1 }, 100), proposed: doc({ a: 2 }, 200) })), 'growth')).toBeUndefined();
+  it('growth uses the canonical size ratio (compact JSON, not the file bytes) when the current document is at least 1 KiB', () => {
+    expect(points(scorePush(input({ current: sized(2048), proposed: sized(3072) })), 'growth')).toBe(10);
+    expect(factor(scorePush(input({ current: sized(100), proposed: sized(200) })), 'growth')).toBeUndefined();
+    // the same value in a 3x larger file (indented JSON, YAML) is no growth
+    expect(factor(scorePush(input({ current: doc({ pad: 'x'.repeat(2000) }, 2010), proposed: doc({ pad: 'x'.repeat(2000) }, 6030) })), 'growth')).toBeUndefined();
     expect(factor(scorePush(input()), 'growth')).toBeUndefined();
   });
   it('growth is capped', () => {
@@ -67,7 +69,8 @@ describe('growth and shrink', () => {
   it('shrink uses the largest fraction removed from limit.shrink findings or document bytes', () => {
     expect(points(scorePush(input({ findings: [finding('limit.shrink', { fraction: 0.25 })] })), 'shrink')).toBe(10);
     expect(points(scorePush(input({ findings: [finding('limit.shrink', { from: 200, to: 100 })] })), 'shrink')).toBe(20);
-    expect(points(scorePush(input({ current: doc({ a: 1 }, 4096), proposed: doc({ a: 2 }, 3072) })), 'shrink')).toBe(10);
+    expect(points(scorePush(input({ current: sized(4096), proposed: sized(3072) })), 'shrink')).toBe(10);
+    expect(factor(scorePush(input({ current: doc({ pad: 'x'.repeat(4000) }, 12030), proposed: doc({ pad: 'x'.repeat(4000) }, 4010) })), 'shrink')).toBeUndefined();
     expect(factor(scorePush(input()), 'shrink')).toBeUndefined();
   });
 });

@@ -51,6 +51,16 @@ export function doc(value: JsonValue | undefined, bytes?: number): ConfigDoc {
   };
 }
 
+/**
+ * A loaded document whose canonical size (compact JSON, what growth, shrink and change.size measure) is exactly
+ * `size` bytes (at least 12): `{"pad":"xxx…"}`. `bytes` (the file size) is deliberately different, to show
+ * that the file size is not what is measured.
+ */
+export function sized(size: number): ConfigDoc {
+  if (size < 12) throw new Error('sized() needs at least 12 bytes');
+  return doc({ pad: 'x'.repeat(size - 10) }, size * 3);
+}
+
 /** A change; `path` defaults to the pointer. */
 export function change(kind: Change['kind'], pointer: string, extra: Partial<Change> = {}): Change {
   return { kind, path: pointer, pointer, ...extra };

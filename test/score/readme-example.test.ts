@@ -1,7 +1,7 @@
 /** The worked example of the README's "Risk score" section: if this test changes, update the README. */
 import { describe, expect, it } from 'vitest';
 import { scorePush } from '../../src/score/index.js';
-import { AT, STAGES, change, doc, finding, plan, policy, summary, targets } from './helpers.js';
+import { AT, STAGES, change, finding, plan, policy, sized, summary, targets } from './helpers.js';
 
 describe('README worked example', () => {
   it('a duplicated feature list plus an API change, 100 targets, 3-stage rollout', () => {
@@ -26,8 +26,8 @@ describe('README worked example', () => {
         { rule: 'limit.growth', severity: 'block', message: '', path: '/features', detail: { ratio: 2, from: 60, to: 120 } },
         finding('window.maintenance', { targets: ['t7'] }),
       ],
-      current: doc({}, 12 * 1024),
-      proposed: doc({}, 24 * 1024),
+      current: sized(12 * 1024),
+      proposed: sized(24 * 1024),
       targets: ts,
       plan: plan([[ts[0]!], ts.slice(1, 10), ts.slice(10)], 'region'),
       at: AT,

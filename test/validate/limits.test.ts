@@ -111,6 +111,25 @@ describe('growth and shrink', () => {
     expect(fs[0]!.message).toMatch(/grew from 4 to 9 entries/);
   });
 
+  it('compares canonical sizes across formats and formatting (indented JSON LKG, YAML proposal)', () => {
+    const routes = Array.from({ length: 40 }, (_, i) => ({ name: `route-${i}`, upstream: `svc-${i}.internal:8080`, timeout: '5s' }));
+    const lkg = { version: 41, routes };
+    const current = doc(JSON.stringify(lkg, null, 4), 'current.json');
+    const yamlText = ['version: 42', 'routes:', ...routes.flatMap((r) => [`  - name: ${r.name}`, `    upstream: ${r.upstream}`, `    timeout: ${r.timeout}`])].join('\n');
+    const proposed = doc(yamlText, 'proposed.yaml');
+    expect(proposed.bytes / current.bytes).toBeLessThan(0.6); // more than a 40% "shrink" in file bytes
+    expect(run({}, { proposed, current })).toEqual([]);
+    // the same the other way round: a compact YAML LKG and a pretty-printed JSON proposal is no growth
+    const pretty = doc(JSON.stringify({ ...lkg, version: 42 }, null, 8), 'proposed.json');
+    expect(pretty.bytes / doc(yamlText, 'current.yaml').bytes).toBeGreaterThan(2);
+    expect(run({}, { proposed: pretty, current: doc(yamlText, 'current.yaml') })).toEqual([]);
+    // real growth still shows, measured as compact JSON
+    const grown = doc(JSON.stringify({ version: 42, routes: [...routes, ...routes.map((r) => ({ ...r, name: `${r.name}-b` }))] }), 'proposed.json');
+    const fs = run({}, { proposed: grown, current });
+    expect(rules(fs)).toContain('limit.growth:block');
+    expect(fs.find((f) => f.path === '')?.detail).toMatchObject({ measure: 'canonical-json', currentBytes: JSON.stringify(lkg).length });
+  });
+
   it('measures the document by bytes only from 1 KiB', () => {
     const small = jsonDoc({ a: 'x'.repeat(100) });
     expect(run({}, { proposed: jsonDoc({ a: 'x'.repeat(1000) }), current: small })).toEqual([]);
