@@ -24,6 +24,7 @@ import type {
   GateReport,
   JsonValue,
   OverrideRecord,
+  RevertRecord,
   RolloutPlan,
   StageSpec,
   Target,
@@ -52,6 +53,15 @@ export interface EvaluateInput {
   at?: Date | string | number | undefined;
   /** Break-glass reason: freeze findings become warnings and the reason is recorded. Nothing else is relaxed. */
   override?: string | { reason: string } | undefined;
+  /**
+   * Evaluate the push as a revert (putting the last known good back over a bad config), with a reason.
+   * Version, growth, shrink and risk-score findings (`version.not-increasing`, `limit.growth`, `limit.shrink`,
+   * `score.threshold`, `rollout.no-canary`) do not block: they are reported as warnings. Parse, schema, regex,
+   * expiry, target and window checks still block. The plan uses `rollout.revert.stages` when the policy gives
+   * them. The report records `revert` and a `revert.used` finding.
+   * @default undefined (not a revert)
+   */
+  revert?: string | { reason: string } | undefined;
 }
 
 /** A compiled policy, ready to evaluate pushes. */
@@ -76,16 +86,17 @@ export function createGate(policy?: ResolvedPolicy | PolicyDocument | string, op
     policy: resolved,
     evaluate(input: EvaluateInput): GateReport {
       if (input === null || typeof input !== 'object') {
-        throw new OptionsError(`evaluate() expects an object { proposed, current?, targets?, at?, override? }, got ${typeof input}`);
+        throw new OptionsError(`evaluate() expects an object { proposed, current?, targets?, at?, override?, revert? }, got ${typeof input}`);
       }
       if (input.proposed === undefined) throw new OptionsError('`proposed` is required');
       const at = toDate(input.at);
       const override = toOverride(input.override, at);
+      const revert = toRevert(input.revert, at);
       const limits = resolved.limits.input;
       const proposed = toDoc(input.proposed, 'proposed', limits);
       const current = input.current === undefined ? undefined : currentDoc(input.current, limits, currentDocs);
       const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
-      return evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override });
+      return evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override, revert });
     },
   };
 }
@@ -117,6 +128,33 @@ function toOverride(override: EvaluateInput['override'], at: Date): OverrideReco
     throw new OptionsError('`override` must be a non-empty reason, got ' + JSON.stringify(override));
   }
   return { reason: reason.trim(), at: at.toISOString() };
+}
+
+function toRevert(revert: EvaluateInput['revert'], at: Date): RevertRecord | undefined {
+  if (revert === undefined) return undefined;
+  const reason = typeof revert === 'string' ? revert : revert?.reason;
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    throw new OptionsError('`revert` must be a non-empty reason (string or { reason }), got ' + JSON.stringify(revert));
+  }
+  return { reason: reason.trim(), at: at.toISOString() };
+}
+
+/** Rules that do not block a revert: an LKG is older, smaller or larger than the bad config by nature. */
+export const REVERT_RELAXED_RULES: ReadonlySet<string> = new Set([
+  'version.not-increasing',
+  'limit.growth',
+  'limit.shrink',
+  'score.threshold',
+  'rollout.no-canary',
+]);
+
+/** A revert's findings: relaxed rules that would block become warnings, marked in their detail. */
+function relaxForRevert(findings: Finding[]): Finding[] {
+  return findings.map((f) =>
+    f.severity === 'block' && REVERT_RELAXED_RULES.has(f.rule)
+      ? { ...f, severity: 'warn' as const, message: `${f.message} (a revert: not blocking)`, detail: { ...(f.detail ?? {}), revert: true } }
+      : f,
+  );
 }
 
 function toDoc(input: ConfigInput, field: string, limits: ResolvedPolicy['limits']['input']): ConfigDoc {
@@ -227,6 +265,7 @@ interface PushInput {
   targets: Target[] | undefined;
   at: Date;
   override: OverrideRecord | undefined;
+  revert: RevertRecord | undefined;
 }
 
 const EMPTY_CHANGES: ChangeSummary = { added: 0, removed: 0, modified: 0, reordered: 0, total: 0, changes: [] };
@@ -247,7 +286,9 @@ function guarded<T>(stage: string, findings: Finding[], fallback: T, fn: () => T
 }
 
 function evaluatePush(input: PushInput): GateReport {
-  const { policy, validator, proposed, current, targets, at, override } = input;
+  const { policy, validator, proposed, current, targets, at, override, revert } = input;
+  // A revert is planned with the policy's revert stages when it gives them (short bakes), not the risk tiers.
+  const revertStages = revert ? policy.rollout.revertStages : undefined;
   const findings: Finding[] = [];
   const tag = (doc: 'proposed' | 'current', list: readonly Finding[]): Finding[] =>
     list.map((f) => (f.document === undefined && doc === 'current' ? { ...f, document: doc } : f));
@@ -304,7 +345,8 @@ function evaluatePush(input: PushInput): GateReport {
 
   // Blast radius: the plan with the policy's stages. A risk tier is chosen without blast-radius, so when it picks
   // other stages the push is re-planned with them and scored again: the score describes the plan that ships.
-  const basePlan = targets ? guarded('plan', findings, undefined, () => plan(policy, policy.rollout.stages, targets, at)) : undefined;
+  const baseStages = revertStages ?? policy.rollout.stages;
+  const basePlan = targets ? guarded('plan', findings, undefined, () => plan(policy, baseStages, targets, at)) : undefined;
 
   let score = 0;
   let factors: GateReport['factors'] = [];
@@ -327,7 +369,7 @@ function evaluatePush(input: PushInput): GateReport {
       );
     let scored = scoreWith(basePlan);
     const chosen = scored?.tier;
-    if (scored && chosen && chosen.stages.length > 0 && targets) {
+    if (scored && chosen && chosen.stages.length > 0 && targets && revertStages === undefined) {
       const tierPlan = guarded('plan', findings, undefined, () => plan(policy, chosen.stages, targets, at, chosen.approval));
       if (tierPlan) {
         finalPlan = tierPlan;
@@ -351,7 +393,16 @@ function evaluatePush(input: PushInput): GateReport {
     });
   }
 
-  const sorted = sortFindings(findings);
+  if (revert) {
+    findings.push({
+      rule: 'revert.used',
+      severity: 'info',
+      message: `revert at ${revert.at}: "${revert.reason}" (version, growth, shrink and score findings do not block; parse, schema, regex, expiry, target and window checks still do)${revertStages ? `; planned with rollout.revert.stages (${revertStages.length})` : ''}`,
+      detail: { reason: revert.reason, at: revert.at, stages: revertStages ? 'rollout.revert.stages' : 'rollout.stages' },
+    });
+  }
+
+  const sorted = sortFindings(revert ? relaxForRevert(findings) : findings);
   const ruleInfo = customRuleInfo(input.rules, sorted);
   const report: GateReport = {
     verdict: verdictOf(sorted),
@@ -362,6 +413,7 @@ function evaluatePush(input: PushInput): GateReport {
     ...(tier ? { tier } : {}),
     ...(finalPlan ? { plan: finalPlan } : {}),
     ...(override ? { override } : {}),
+    ...(revert ? { revert } : {}),
     at: at.toISOString(),
     files: {
       proposed: proposed.file,

@@ -166,8 +166,8 @@ export type {
 } from './analysis/index.js';
 
 // Reports
-export { formatChanges, formatPlan, formatReport, RULES, toSarif } from './report/index.js';
-export type { FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
+export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, REPORT_FORMATS, RULES, toSarif } from './report/index.js';
+export type { CodeQualityIssue, FailOn, FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
 export type {
   SarifLevel,
   SarifLocation,

@@ -59,6 +59,7 @@ export type BuiltinRuleId =
   | 'rollout.no-canary'
   | 'score.threshold'
   | 'override.used'
+  | 'revert.used'
   | 'internal.error';
 
 /** A position in a source file. `line` and `column` are 1-based. */
@@ -287,6 +288,16 @@ export interface OverrideRecord {
   at: string;
 }
 
+/**
+ * A revert recorded in the report: the push puts the last known good back. Version, growth, shrink and score
+ * findings do not block it (they are reported as warnings); parse, schema, regex, expiry and target checks still do.
+ */
+export interface RevertRecord {
+  reason: string;
+  /** ISO-8601 evaluation time at which the revert was evaluated. */
+  at: string;
+}
+
 /** The gate's full answer for one push. Deterministic: the same inputs give byte-identical JSON. */
 /** Title, help and default severity of rule ids outside the built-in catalog (policy rules, plugin checks). */
 export type RuleInfoMap = Record<string, { title: string; help: string; severity: Severity }>;
@@ -302,6 +313,8 @@ export interface GateReport {
   tier?: { name: string; stages: StageSpec[]; approval: boolean };
   plan?: RolloutPlan;
   override?: OverrideRecord;
+  /** Present when the push was evaluated as a revert (`revert` in `evaluate`, `--revert` in the CLI). */
+  revert?: RevertRecord;
   /** Evaluation time (ISO-8601). */
   at: string;
   /** File names of the inputs. */

@@ -36,6 +36,8 @@ interface CaseSpec {
   description: string;
   at: string;
   override?: string;
+  /** Evaluate as a revert with this reason (`revert` in evaluate, `--revert` in the CLI); requires a `revert.used` finding. */
+  revert?: string;
   expect: {
     verdict: Verdict;
     rules: RuleId[];
@@ -168,6 +170,7 @@ function evaluateCase(c: FixtureCase): GateReport {
     ...(targets === undefined ? {} : { targets }),
     at: c.spec.at,
     ...(c.spec.override === undefined ? {} : { override: c.spec.override }),
+    ...(c.spec.revert === undefined ? {} : { revert: c.spec.revert }),
   });
 }
 
@@ -237,6 +240,13 @@ describe.each(cases)('case $name (library)', (c) => {
       expect(report().override?.reason).toBe(c.spec.override);
     });
   }
+
+  if (c.spec.revert !== undefined) {
+    it('records the revert in the report', () => {
+      expect(report().revert?.reason).toBe(c.spec.revert);
+      expect(report().findings.some((f) => f.rule === 'revert.used')).toBe(true);
+    });
+  }
 });
 
 /* ------------------------------------------------------------------ CLI */
@@ -273,6 +283,7 @@ function cliArgs(c: FixtureCase): string[] {
   if (c.targets) args.push('--targets', c.targets);
   args.push('--at', c.spec.at);
   if (c.spec.override !== undefined) args.push('--override', c.spec.override);
+  if (c.spec.revert !== undefined) args.push('--revert', c.spec.revert);
   args.push('--format', 'json');
   return args;
 }

@@ -1,4 +1,5 @@
 /** The `confgate` executable: the only place that calls `process.exit`. */
+import { readFileSync } from 'node:fs';
 import { runCli } from './main.js';
 
 const code = await runCli(process.argv.slice(2), {
@@ -9,6 +10,7 @@ const code = await runCli(process.argv.slice(2), {
   isErrTTY: Boolean(process.stderr.isTTY),
   cwd: process.cwd(),
   now: () => new Date(),
+  stdin: () => readFileSync(0),
 });
 // Let stdout drain before exiting (large JSON reports on a pipe).
 process.stdout.write('', () => process.exit(code));

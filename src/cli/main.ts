@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 allow or warn, 1 block (or a rollout that did not complete), 2 usage error or unreadable input.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfgateError, InputError, TargetsError } from '../errors.js';
@@ -37,6 +37,8 @@ export interface CliIo {
   cwd: string;
   /** Current time; only used when `--at` is not given. */
   now: () => Date;
+  /** Reads all of standard input (for `-` as the proposed or current file). @default none: `-` is a usage error */
+  stdin?: () => string | Uint8Array;
 }
 
 /** A usage error: exit code 2. */
@@ -50,10 +52,14 @@ export class UsageError extends Error {
 export const HELP = `confgate ${VERSION}: stop bad configuration pushes before they take a fleet down
 
 Usage:
-  confgate check   --proposed FILE [--current FILE] [--policy FILE] [--targets FILE]
-                   [--at ISO-8601] [--format text|json|markdown|sarif|github] [--override "reason"]
-  confgate diff    CURRENT PROPOSED [--policy FILE] [--format text|json]
-  confgate plan    --targets FILE [--policy FILE] [--at ISO-8601] [--format text|json]
+  confgate check   --proposed FILE|- [--current FILE|-] [--policy FILE] [--targets FILE]
+                   [--at ISO-8601] [--format text|json|markdown|sarif|github|junit|gitlab]
+                   [--output FORMAT=FILE]... [--fail-on warn|block] [--override "reason"]
+                   [--revert "reason"] [--stdin-name NAME] [--sarif-root DIR]
+                   [--color auto|always|never] [--quiet]
+  confgate diff    CURRENT PROPOSED [--policy FILE] [--format text|json] [--exit-code]
+                   [--color auto|always|never]
+  confgate plan    --targets FILE [--policy FILE] [--at ISO-8601] [--format text|json] [--revert "reason"]
   confgate windows --policy FILE [--at ISO-8601] [--days N] [--format text|json]
   confgate rollout --proposed FILE --current FILE --targets FILE --apply HOOK --rollback HOOK
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE] [--resume]
@@ -75,10 +81,35 @@ CONFGATE_HOOK_AUTHORIZATION, if set, is sent as the Authorization header). Hooks
 retried on a later run or --resume: apply and rollback must be idempotent. The journal
 (default ./confgate-rollout.journal) records every step; after a crash, --resume rolls back.
 
-Exit codes: 0 allow or warn, 1 block (or rollout not completed), 2 usage error or unreadable input.
+Without --policy (or CONFGATE_POLICY), the policy is the first confgate.yaml, confgate.yml or
+.confgate.yaml found from the working directory up to the repository root (the folder holding .git);
+without one, the built-in defaults (every report says which). Environment variables stand in for
+flags that are not given: CONFGATE_POLICY, CONFGATE_TARGETS, CONFGATE_AT, CONFGATE_FORMAT (check only),
+CONFGATE_FAIL_ON, CONFGATE_COLOR, CONFGATE_SARIF_ROOT. Colour: --color, else FORCE_COLOR, else NO_COLOR,
+else colour on a terminal.
+
+Exit codes: 0 allow or warn (warn is 1 with --fail-on warn), 1 block (or rollout not completed;
+diff --exit-code: changes found), 2 usage error or unreadable input.
 `;
 
-const CHECK_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github'] as const;
+const CHECK_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab'] as const;
+
+/**
+ * Environment variables that stand in for flags that are not given on the command line (flag wins). A variable
+ * that is set but empty counts as not set. `CONFGATE_FORMAT` applies to `check` only (other commands have fewer
+ * formats).
+ */
+export const ENV_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  policy: 'CONFGATE_POLICY',
+  targets: 'CONFGATE_TARGETS',
+  at: 'CONFGATE_AT',
+  'fail-on': 'CONFGATE_FAIL_ON',
+  color: 'CONFGATE_COLOR',
+  'sarif-root': 'CONFGATE_SARIF_ROOT',
+});
+
+/** Policy file names looked for, in this order, in each folder from the working directory up to the repository root. */
+export const POLICY_FILE_NAMES: readonly string[] = Object.freeze(['confgate.yaml', 'confgate.yml', '.confgate.yaml', '.confgate.yml']);
 
 /** Run the CLI. Never throws: every outcome is an exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -147,7 +178,7 @@ function oneLine(s: string): string {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-function parse(args: readonly string[], options: Options, positionals = 0) {
+function parse(args: readonly string[], options: Options, positionals = 0, env?: CliIo['env']) {
   let parsed;
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: positionals > 0, strict: true });
@@ -157,7 +188,60 @@ function parse(args: readonly string[], options: Options, positionals = 0) {
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
   }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (env) {
+    for (const [flag, name] of Object.entries(ENV_FLAGS)) {
+      const v = env[name];
+      if (flag in options && values[flag] === undefined && v !== undefined && v !== '') values[flag] = v;
+    }
+  }
   return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+}
+
+/** The nearest folder from `start` upwards that holds `.git` (a folder, or a file in worktrees and submodules). */
+export function findGitRoot(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/**
+ * The policy file found by discovery: the first of {@link POLICY_FILE_NAMES} in the working directory, then in each
+ * parent folder up to the repository root (only the working directory when it is in no repository).
+ */
+export function discoverPolicy(cwd: string): string | undefined {
+  const root = findGitRoot(cwd);
+  let dir = path.resolve(cwd);
+  for (;;) {
+    for (const name of POLICY_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      try {
+        if (statSync(candidate).isFile()) return candidate;
+      } catch {
+        // not there
+      }
+    }
+    if (root === undefined || dir === root) return undefined;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** `--color auto|always|never` (or CONFGATE_COLOR), then FORCE_COLOR, then NO_COLOR, then whether stdout is a terminal. */
+function colorOf(values: Record<string, string | boolean | undefined>, io: CliIo): boolean {
+  const mode = str(values, 'color') ?? 'auto';
+  if (mode === 'always') return true;
+  if (mode === 'never') return false;
+  if (mode !== 'auto') throw new UsageError(`--color must be auto, always or never, got ${JSON.stringify(mode)}`);
+  const force = io.env['FORCE_COLOR'];
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (io.env['NO_COLOR']) return false;
+  return io.isTTY;
 }
 
 function str(values: Record<string, string | boolean | undefined>, key: string): string | undefined {
@@ -206,8 +290,11 @@ function readDoc(io: CliIo, file: string, policy: ResolvedPolicy, display = file
   return doc;
 }
 
-function policyOf(io: CliIo, file: string | undefined): ResolvedPolicy {
-  if (file === undefined) return defaultPolicy();
+function policyOf(io: CliIo, given: string | undefined): ResolvedPolicy {
+  const found = given ?? discoverPolicy(io.cwd);
+  if (found === undefined) return defaultPolicy();
+  // A discovered policy is reported relative to the working directory (`../../confgate.yaml`).
+  const file = given ?? path.relative(io.cwd, found);
   // Report the policy file as the user named it; relative paths inside it still resolve against its folder.
   const full = resolveFile(io, file);
   const policy = loadPolicy({ path: full });
@@ -237,19 +324,80 @@ const CHECK_OPTIONS: Options = {
   override: { type: 'string' },
 };
 
+/** Options of `check` only (not shared with `rollout`). */
+const CHECK_ONLY_OPTIONS: Options = {
+  revert: { type: 'string' },
+  output: { type: 'string', multiple: true },
+  'fail-on': { type: 'string' },
+  'stdin-name': { type: 'string' },
+  'sarif-root': { type: 'string' },
+  color: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+};
+
+/** `--fail-on warn|block` (default block). */
+function failOnOf(values: Record<string, string | boolean | undefined>): 'warn' | 'block' {
+  const v = str(values, 'fail-on') ?? 'block';
+  if (v !== 'warn' && v !== 'block') throw new UsageError(`--fail-on must be warn or block, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A reason flag (`--override`, `--revert`): absent, or a non-empty reason. */
+function reasonOf(values: Record<string, string | boolean | undefined>, key: string): string | undefined {
+  const v = str(values, key);
+  if (v !== undefined && v.trim() === '') throw new UsageError(`--${key} needs a reason`);
+  return v;
+}
+
+/** `--output FORMAT=FILE`, repeatable. */
+function outputsOf(raw: unknown): Array<{ format: ReportFormat; file: string }> {
+  const list = Array.isArray(raw) ? (raw as string[]) : [];
+  return list.map((o) => {
+    const eq = o.indexOf('=');
+    const format = eq > 0 ? o.slice(0, eq) : '';
+    const file = eq > 0 ? o.slice(eq + 1) : '';
+    if (!(CHECK_FORMATS as readonly string[]).includes(format) || file === '') {
+      throw new UsageError(`--output must be FORMAT=FILE with FORMAT one of ${CHECK_FORMATS.join(', ')}, got ${JSON.stringify(o)}`);
+    }
+    return { format: format as ReportFormat, file };
+  });
+}
+
+/** Read `-` (standard input) or a file, as a config document named as the user named it. */
+function readInput(io: CliIo, file: string, policy: ResolvedPolicy, stdinName: string): ConfigDoc {
+  if (file !== '-') return readDoc(io, file, policy);
+  if (!io.stdin) throw new UsageError('`-` (standard input) is not available here');
+  let text: string | Uint8Array;
+  try {
+    text = io.stdin();
+  } catch (err) {
+    throw new InputError(`cannot read standard input (${err instanceof Error ? err.message : String(err)})`, { location: { file: stdinName } });
+  }
+  return loadConfig({ text, file: stdinName }, { file: stdinName, limits: policy.limits.input });
+}
+
 function check(args: readonly string[], io: CliIo): number {
-  const { values } = parse(args, CHECK_OPTIONS);
+  const { values } = parse(args, { ...CHECK_OPTIONS, ...CHECK_ONLY_OPTIONS }, 0, io.env);
+  if (values['format'] === undefined && io.env['CONFGATE_FORMAT']) values['format'] = io.env['CONFGATE_FORMAT'];
   const format = formatOf<ReportFormat>(values, CHECK_FORMATS);
+  const outputs = outputsOf((values as Record<string, unknown>)['output']);
+  const failOn = failOnOf(values);
+  const color = colorOf(values, io);
   const proposedFile = requireStr(values, 'proposed');
+  const currentFile = str(values, 'current');
+  if (proposedFile === '-' && currentFile === '-') throw new UsageError('only one of --proposed and --current can be `-` (standard input)');
+  const stdinName = str(values, 'stdin-name') ?? '<stdin>';
+  if (stdinName === '') throw new UsageError('--stdin-name needs a name');
   const at = atOf(values, io);
-  const override = str(values, 'override');
-  if (override !== undefined && override.trim() === '') throw new UsageError('--override needs a reason');
+  const override = reasonOf(values, 'override');
+  const revert = reasonOf(values, 'revert');
   const policy = policyOf(io, str(values, 'policy'));
   const targetsFile = str(values, 'targets');
   const targets = targetsFile ? readTargets(io, targetsFile) : undefined;
-  const proposed = readDoc(io, proposedFile, policy);
-  const currentFile = str(values, 'current');
-  const current = currentFile ? readDoc(io, currentFile, policy) : undefined;
+  const proposed = readInput(io, proposedFile, policy, stdinName);
+  const current = currentFile ? readInput(io, currentFile, policy, stdinName) : undefined;
+  const sarifRootRaw = str(values, 'sarif-root');
+  const root = sarifRootRaw !== undefined ? resolveFile(io, sarifRootRaw) : (findGitRoot(io.cwd) ?? io.cwd);
 
   const gate = createGate(policy);
   const report = gate.evaluate({
@@ -258,22 +406,42 @@ function check(args: readonly string[], io: CliIo): number {
     ...(targets ? { targets } : {}),
     at,
     ...(override ? { override } : {}),
+    ...(revert ? { revert } : {}),
   });
-  const color = format === 'text' && io.isTTY && !io.env['NO_COLOR'];
-  io.stdout(formatReport(report, format, { color, toolVersion: VERSION, baseDir: io.cwd }));
+  const code = report.verdict === 'block' || (failOn === 'warn' && report.verdict === 'warn') ? 1 : 0;
+  const options = { toolVersion: VERSION, baseDir: io.cwd, root, failOn };
+  // --quiet: nothing on stdout when the check passes (the exit code says it); the report when it fails.
+  if (!(values['quiet'] === true && code === 0)) {
+    io.stdout(formatReport(report, format, { ...options, color: format === 'text' && color }));
+  }
+  let writeFailed = false;
+  for (const o of outputs) {
+    try {
+      writeFileSync(resolveFile(io, o.file), formatReport(report, o.format, options));
+    } catch (err) {
+      writeFailed = true;
+      io.stderr(`confgate: could not write --output ${o.format}=${o.file} (${err instanceof Error ? err.message : String(err)})\n`);
+    }
+  }
   const summary = io.env['GITHUB_STEP_SUMMARY'];
   if (format === 'github' && summary) {
     try {
-      appendFileSync(summary, formatReport(report, 'markdown', { toolVersion: VERSION, baseDir: io.cwd }));
+      appendFileSync(summary, formatReport(report, 'markdown', options));
     } catch (err) {
       io.stderr(`confgate: could not write $GITHUB_STEP_SUMMARY (${err instanceof Error ? err.message : String(err)})\n`);
     }
   }
-  return report.verdict === 'block' ? 1 : 0;
+  // An output that could not be written is an error (exit 2) unless the push is blocked anyway (exit 1).
+  return writeFailed && code === 0 ? 2 : code;
 }
 
 function diff(args: readonly string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { policy: { type: 'string' }, format: { type: 'string' } }, 2);
+  const { values, positionals } = parse(
+    args,
+    { policy: { type: 'string' }, format: { type: 'string' }, 'exit-code': { type: 'boolean' }, color: { type: 'string' } },
+    2,
+    io.env,
+  );
   if (positionals.length !== 2) throw new UsageError('diff needs two files: confgate diff CURRENT PROPOSED');
   const format = formatOf(values, ['text', 'json'] as const);
   const policy = policyOf(io, str(values, 'policy'));
@@ -287,8 +455,9 @@ function diff(args: readonly string[], io: CliIo): number {
   }
   const raw = summarizeChanges(diffConfigs(docs[0]!.value, docs[1]!.value, { keys: policy.keys, ordered: policy.ordered }));
   const changes = { ...raw, changes: createMasker(policy, docs).changes(raw.changes) };
-  io.stdout(formatChanges(changes, format, { color: io.isTTY && !io.env['NO_COLOR'] }));
-  return 0;
+  io.stdout(formatChanges(changes, format, { color: colorOf(values, io) }));
+  // --exit-code (like `git diff --exit-code`): 1 when there are changes.
+  return values['exit-code'] === true && changes.total > 0 ? 1 : 0;
 }
 
 function plan(args: readonly string[], io: CliIo): number {
@@ -297,12 +466,17 @@ function plan(args: readonly string[], io: CliIo): number {
     policy: { type: 'string' },
     at: { type: 'string' },
     format: { type: 'string' },
-  });
+    revert: { type: 'string' },
+    color: { type: 'string' },
+  }, 0, io.env);
   const format = formatOf(values, ['text', 'json'] as const);
   const targets = readTargets(io, requireStr(values, 'targets'));
   const policy = policyOf(io, str(values, 'policy'));
   const at = atOf(values, io);
-  const stages = policy.rollout.stages.length > 0 ? policy.rollout.stages : [{ name: 'all', percent: 100 }];
+  // A revert is planned with `rollout.revert.stages` when the policy gives them.
+  const revert = reasonOf(values, 'revert');
+  const chosen = revert !== undefined && policy.rollout.revertStages ? policy.rollout.revertStages : policy.rollout.stages;
+  const stages = chosen.length > 0 ? chosen : [{ name: 'all', percent: 100 }];
   const result = planRollout({
     targets,
     stages,
@@ -311,10 +485,10 @@ function plan(args: readonly string[], io: CliIo): number {
     ...(policy.rollout.failureDomain ? { failureDomain: policy.rollout.failureDomain } : {}),
     ...(policy.rollout.redundancy ? { redundancy: policy.rollout.redundancy } : {}),
   });
-  if (policy.rollout.stages.length === 0) {
+  if (chosen.length === 0) {
     result.warnings.push('the policy defines no rollout.stages: every target would change at once (add a small canary stage)');
   }
-  io.stdout(formatPlan(result, format, { color: io.isTTY && !io.env['NO_COLOR'] }));
+  io.stdout(formatPlan(result, format, { color: colorOf(values, io) }));
   return 0;
 }
 
@@ -324,9 +498,10 @@ function windows(args: readonly string[], io: CliIo): number {
     at: { type: 'string' },
     days: { type: 'string' },
     format: { type: 'string' },
-  });
+  }, 0, io.env);
   const format = formatOf(values, ['text', 'json'] as const);
-  const policy = policyOf(io, requireStr(values, 'policy'));
+  const policy = policyOf(io, str(values, 'policy'));
+  if (policy.file === undefined) throw new UsageError('--policy is required (no confgate.yaml found from here up to the repository root)');
   const at = atOf(values, io);
   const daysRaw = str(values, 'days') ?? '7';
   const days = Number(daysRaw);
@@ -340,6 +515,6 @@ async function rollout(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
     ...CHECK_OPTIONS,
     ...ROLLOUT_OPTIONS,
-  });
+  }, 0, io.env);
   return runRolloutCommand(values, io, { requireStr, str, formatOf, atOf, policyOf, readDoc, readTargets, resolveFile });
 }

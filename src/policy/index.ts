@@ -387,6 +387,7 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
   // Rollout.
   if (isObject(doc.rollout)) {
     checkStages(doc.rollout.stages, '/rollout/stages', problems);
+    if (isObject(doc.rollout.revert)) checkStages(doc.rollout.revert.stages, '/rollout/revert/stages', problems);
     if (doc.rollout.strategy !== undefined) {
       if (doc.rollout.stages !== undefined) {
         problems.add('/rollout/strategy', '`rollout.strategy` and `rollout.stages` cannot both be given: generate the stages or write them, not both');
@@ -623,6 +624,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
     if (!analysis) throwProblems(problems, file, options.locate);
     resolved.rollout.analysis = analysis;
   }
+  if (d.rollout?.revert?.stages !== undefined) resolved.rollout.revertStages = d.rollout.revert.stages.map((s) => ({ ...s }));
   return resolved;
 }
 

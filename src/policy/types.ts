@@ -124,6 +124,11 @@ export interface PolicyDocument {
     failureDomain?: string;
     /** Label that names redundancy groups' members (e.g. `provider`): never all members in one stage. */
     redundancy?: string;
+    /** Reverts (pushing the LKG back): their own stages, typically with short bakes. */
+    revert?: {
+      /** Stages of a revert, instead of `rollout.stages` and the risk tiers. @default rollout.stages */
+      stages?: StageSpec[];
+    };
     health?: {
       interval?: Duration;
       timeout?: Duration;
@@ -170,6 +175,8 @@ export interface ResolvedPolicy {
     strategy?: StrategySpec;
     failureDomain?: string;
     redundancy?: string;
+    /** Stages of a revert (`rollout.revert.stages`), when the policy gives them. */
+    revertStages?: StageSpec[];
     health: { intervalMs: number; timeoutMs: number; failureLimit: number; successes: number };
     /** The policy's metrics, ready to run (providers built, conditions compiled); absent without `rollout.analysis`. */
     analysis?: ResolvedAnalysis;

@@ -3,6 +3,8 @@ import type { SarifLog } from './sarif-types.js';
 import { OptionsError } from '../errors.js';
 import type { ChangeSummary, GateReport, RolloutPlan } from '../types.js';
 import { reportGithub } from './github.js';
+import { reportGitlab } from './gitlab.js';
+import { reportJunit, type FailOn } from './junit.js';
 import { changesJson, planJson, reportJson } from './json.js';
 import { reportMarkdown } from './markdown.js';
 import { sarifLog } from './sarif.js';
@@ -10,10 +12,10 @@ import { changesText, planText, reportText } from './text.js';
 import { jsonText } from './util.js';
 
 /** Output formats of {@link formatReport}. */
-export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github';
+export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github' | 'junit' | 'gitlab';
 
 /** The formats {@link formatReport} accepts, in documentation order. */
-export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'json', 'markdown', 'sarif', 'github']);
+export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab']);
 
 /** Options shared by the formatters. */
 export interface FormatOptions {
@@ -21,20 +23,35 @@ export interface FormatOptions {
   color?: boolean | undefined;
   /** Tool version written into SARIF. @default package version or '0.0.0' */
   toolVersion?: string | undefined;
-  /** Base directory: file paths in SARIF/github output are made relative to it (forward slashes). @default undefined (as given) */
+  /**
+   * Base directory: the directory relative file names in the report are relative to (the working directory of
+   * the run). Without `root`, file paths in SARIF/github/junit/gitlab output are made relative to it.
+   * @default undefined (names as given)
+   */
   baseDir?: string | undefined;
+  /**
+   * Repository root: SARIF URIs and github/junit/gitlab paths are made relative to it (forward slashes); files
+   * outside it are written as absolute paths (`file:///…` URIs in SARIF). The CLI passes `--sarif-root` or the
+   * git root (the nearest folder up from the working directory that holds `.git`).
+   * @default baseDir
+   */
+  root?: string | undefined;
+  /** `junit`: the lowest severity that fails a test case. @default 'block' */
+  failOn?: FailOn | undefined;
 }
 
 interface ResolvedFormatOptions {
   color: boolean;
   toolVersion: string | undefined;
   baseDir: string | undefined;
+  root: string | undefined;
+  failOn: FailOn;
 }
 
 function resolveOptions(options: FormatOptions | undefined): ResolvedFormatOptions {
-  if (options === undefined || options === null) return { color: false, toolVersion: undefined, baseDir: undefined };
+  if (options === undefined || options === null) return { color: false, toolVersion: undefined, baseDir: undefined, root: undefined, failOn: 'block' };
   if (typeof options !== 'object') throw new OptionsError(`format options must be an object, got ${typeof options}`);
-  const { color, toolVersion, baseDir } = options;
+  const { color, toolVersion, baseDir, root, failOn } = options;
   if (color !== undefined && typeof color !== 'boolean') {
     throw new OptionsError(`\`color\` must be a boolean, got ${JSON.stringify(color)}`);
   }
@@ -44,7 +61,13 @@ function resolveOptions(options: FormatOptions | undefined): ResolvedFormatOptio
   if (baseDir !== undefined && typeof baseDir !== 'string') {
     throw new OptionsError(`\`baseDir\` must be a string, got ${JSON.stringify(baseDir)}`);
   }
-  return { color: color ?? false, toolVersion, baseDir };
+  if (root !== undefined && typeof root !== 'string') {
+    throw new OptionsError(`\`root\` must be a string, got ${JSON.stringify(root)}`);
+  }
+  if (failOn !== undefined && failOn !== 'warn' && failOn !== 'block') {
+    throw new OptionsError(`\`failOn\` must be 'warn' or 'block', got ${JSON.stringify(failOn)}`);
+  }
+  return { color: color ?? false, toolVersion, baseDir, root, failOn: failOn ?? 'block' };
 }
 
 function badFormat(format: unknown, allowed: readonly string[]): never {
@@ -57,7 +80,9 @@ function badFormat(format: unknown, allowed: readonly string[]): never {
  * - `json`: `{ verdict, score, findings, factors, changes, tier?, plan?, override?, at, files }`, fixed key order.
  * - `markdown`: a PR comment / `$GITHUB_STEP_SUMMARY`.
  * - `sarif`: SARIF 2.1.0 JSON (see {@link toSarif}).
- * - `github`: GitHub Actions workflow commands, one per finding, then a verdict notice.
+ * - `github`: the text report, then GitHub Actions annotations (at most 10 per level, the rest grouped), then a verdict notice.
+ * - `junit`: JUnit XML, one test case per rule and file (GitLab test reports, Jenkins).
+ * - `gitlab`: GitLab Code Quality JSON (`description`, `check_name`, `fingerprint`, `severity`, `location`).
  *
  * Deterministic: equal inputs give byte-identical output. Throws {@link OptionsError} for an unknown format or bad options.
  */
@@ -71,9 +96,13 @@ export function formatReport(report: GateReport, format: ReportFormat, options?:
     case 'markdown':
       return reportMarkdown(report);
     case 'sarif':
-      return jsonText(sarifLog(report, o.toolVersion, o.baseDir));
+      return jsonText(sarifLog(report, o.toolVersion, o.baseDir, o.root));
     case 'github':
-      return reportGithub(report, o.baseDir);
+      return reportGithub(report, o.baseDir, o.root);
+    case 'junit':
+      return reportJunit(report, { ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}), ...(o.root !== undefined ? { root: o.root } : {}), failOn: o.failOn });
+    case 'gitlab':
+      return reportGitlab(report, { ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}), ...(o.root !== undefined ? { root: o.root } : {}) });
     default:
       return badFormat(format, REPORT_FORMATS);
   }
@@ -105,9 +134,9 @@ export function formatPlan(plan: RolloutPlan, format: 'text' | 'json', options?:
 /**
  * Convert a gate report to a SARIF 2.1.0 log object (one run; the whole rule catalog in `tool.driver.rules`;
  * one result per finding with level error/warning/note; `verdict` and `score` in the run's `properties`).
- * File URIs are made relative to `options.baseDir` when given.
+ * File URIs are made relative to `options.root` (default `options.baseDir`) when inside it, absolute otherwise.
  */
 export function toSarif(report: GateReport, options?: FormatOptions): SarifLog {
   const o = resolveOptions(options);
-  return sarifLog(report, o.toolVersion, o.baseDir);
+  return sarifLog(report, o.toolVersion, o.baseDir, o.root);
 }

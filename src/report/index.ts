@@ -3,3 +3,6 @@ export { formatChanges, formatPlan, formatReport, REPORT_FORMATS, toSarif } from
 export type { FormatOptions, ReportFormat } from './format.js';
 export { RULES } from './rules.js';
 export type { RuleInfo } from './rules.js';
+export { ANNOTATIONS_PER_LEVEL } from './github.js';
+export type { CodeQualityIssue } from './gitlab.js';
+export type { FailOn } from './junit.js';

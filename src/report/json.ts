@@ -13,6 +13,7 @@ export function reportObject(r: GateReport): GateReport {
     tier: r.tier ? { name: r.tier.name, stages: r.tier.stages.map(orderedStage), approval: r.tier.approval } : undefined,
     plan: r.plan ? orderedPlan(r.plan) : undefined,
     override: r.override ? { reason: r.override.reason, at: r.override.at } : undefined,
+    revert: r.revert ? { reason: r.revert.reason, at: r.revert.at } : undefined,
     at: r.at,
     files: { proposed: r.files.proposed, current: r.files.current, policy: r.files.policy },
   };

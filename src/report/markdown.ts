@@ -38,7 +38,7 @@ export function reportMarkdown(r: GateReport): string {
   out.push('');
   const files = [`proposed ${mdCode(r.files.proposed)}`];
   if (r.files.current !== undefined) files.push(`current ${mdCode(r.files.current)}`);
-  if (r.files.policy !== undefined) files.push(`policy ${mdCode(r.files.policy)}`);
+  files.push(r.files.policy !== undefined ? `policy ${mdCode(r.files.policy)}` : 'policy defaults');
   out.push(`${files.join(', ')}; evaluated at ${mdCode(r.at)}`);
   out.push('');
 
@@ -68,7 +68,7 @@ export function reportMarkdown(r: GateReport): string {
   }
   out.push('');
 
-  if (r.tier || r.override) {
+  if (r.tier || r.override || r.revert) {
     if (r.tier) {
       const stages = r.tier.stages.map((s) => mdText(stageText(s))).join(' → ');
       out.push(`**Tier:** ${mdText(r.tier.name)}${r.tier.approval ? ' (approval required)' : ''}${stages ? ` — ${stages}` : ''}`);
@@ -76,6 +76,10 @@ export function reportMarkdown(r: GateReport): string {
     }
     if (r.override) {
       out.push(`**Override used** at ${mdCode(r.override.at)}: ${mdText(r.override.reason)}`);
+      out.push('');
+    }
+    if (r.revert) {
+      out.push(`**Revert** at ${mdCode(r.revert.at)}: ${mdText(r.revert.reason)}`);
       out.push('');
     }
   }

@@ -141,6 +141,11 @@ export const RULES: Readonly<Record<BuiltinRuleId, Readonly<RuleInfo>>> = Object
     help: 'A break-glass override was recorded: freeze findings became warnings. The reason is in the report.',
     severity: 'info',
   },
+  'revert.used': {
+    title: 'Revert: pushing the last known good back',
+    help: 'The push was evaluated as a revert: version, growth, shrink and risk-score findings are reported as warnings and do not block it; parse, schema, regex, expiry and target checks (and windows) still do. The reason is in the report.',
+    severity: 'info',
+  },
   'internal.error': {
     title: 'Internal error in a check',
     help: 'A check threw an exception. The gate fails closed: the push is blocked. Report the message as a bug.',

@@ -3,7 +3,7 @@ import type { SarifLevel, SarifLocation, SarifLog, SarifPropertyBag, SarifRegion
 import { createHash } from 'node:crypto';
 import type { BuiltinRuleId, Finding, GateReport, Severity } from '../types.js';
 import { RULES, type RuleInfo } from './rules.js';
-import { displayPath, documentFile, pathToUri, sortedJson } from './util.js';
+import { documentFile, pathToUri, repoPath, sortedJson } from './util.js';
 import { PACKAGE_VERSION } from './version.js';
 
 /** The SARIF schema URI written into `$schema`. */
@@ -35,14 +35,21 @@ function fingerprint(f: Finding, file: string | undefined): string {
 /**
  * Convert a gate report to a SARIF 2.1.0 log: one run, the whole rule catalog in `tool.driver.rules`
  * (plus any rule id not in it), one result per finding, `verdict` and `score` in the run's properties.
+ *
+ * For GitHub code scanning every result with a file has `region.startLine` (document-level findings point at
+ * line 1) and `partialFingerprints.primaryLocationLineHash` (`<hash>:<n>`, the hash of rule, document, JSON
+ * pointer and file, never of line numbers, so an alert survives edits elsewhere in the file; `n` numbers equal
+ * hashes). File URIs are relative to `root` (the repository root) when inside it, absolute `file:` URIs
+ * otherwise; in-memory documents (`<proposed>`) get no physical location.
  */
-export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined): SarifLog {
+export function sarifLog(report: GateReport, toolVersion: string | undefined, baseDir: string | undefined, root?: string): SarifLog {
   const rules: SarifReportingDescriptor[] = [];
   const indexOf = new Map<string, number>();
   for (const id of Object.keys(RULES) as BuiltinRuleId[]) {
     indexOf.set(id, rules.length);
     rules.push(descriptor(id, RULES[id]));
   }
+  const seen = new Map<string, number>();
   const results: SarifResult[] = report.findings.map((f) => {
     let ruleIndex = indexOf.get(f.rule);
     if (ruleIndex === undefined) {
@@ -51,18 +58,14 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
       indexOf.set(f.rule, ruleIndex);
       rules.push(descriptor(f.rule, report.ruleInfo?.[f.rule] ?? { title: f.rule, help: f.rule, severity: f.severity }));
     }
-    const file = f.location?.file ?? documentFile(f, report.files);
+    const name = f.location?.file ?? documentFile(f, report.files);
+    const where = name === undefined ? undefined : repoPath(name, root, baseDir);
     const location: SarifLocation = {};
-    if (file !== undefined) {
-      location.physicalLocation = { artifactLocation: { uri: pathToUri(displayPath(file, baseDir)) } };
-      if (f.location) {
-        const region: SarifRegion = {};
-        if (Number.isInteger(f.location.line) && f.location.line >= 1) region.startLine = f.location.line;
-        if (region.startLine !== undefined && Number.isInteger(f.location.column) && f.location.column >= 1) {
-          region.startColumn = f.location.column;
-        }
-        if (region.startLine !== undefined) location.physicalLocation.region = region;
-      }
+    if (where !== undefined) {
+      const line = f.location && Number.isInteger(f.location.line) && f.location.line >= 1 ? f.location.line : undefined;
+      const region: SarifRegion = { startLine: line ?? 1 };
+      if (line !== undefined && Number.isInteger(f.location!.column) && f.location!.column >= 1) region.startColumn = f.location!.column;
+      location.physicalLocation = { artifactLocation: { uri: pathToUri(where.path) }, region };
     }
     if (f.path !== undefined) {
       location.logicalLocations = [{ fullyQualifiedName: f.path === '' ? '/' : f.path, kind: 'value' }];
@@ -74,7 +77,10 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
       message: { text: f.message === '' ? f.rule : f.message },
     };
     if (location.physicalLocation || location.logicalLocations) result.locations = [location];
-    result.partialFingerprints = { 'confgateFinding/v1': fingerprint(f, file === undefined ? undefined : displayPath(file, baseDir)) };
+    const hash = fingerprint(f, where?.path ?? name);
+    const n = (seen.get(hash) ?? 0) + 1;
+    seen.set(hash, n);
+    result.partialFingerprints = { primaryLocationLineHash: `${hash.slice(0, 16)}:${n}`, 'confgateFinding/v1': hash };
     const props: SarifPropertyBag = { severity: f.severity };
     if (f.document !== undefined) props['document'] = f.document;
     if (f.detail !== undefined) props['detail'] = sortedJson(f.detail);
@@ -82,9 +88,10 @@ export function sarifLog(report: GateReport, toolVersion: string | undefined, ba
     return result;
   });
 
-  const runProps: SarifPropertyBag = { verdict: report.verdict, score: report.score, at: report.at };
+  const runProps: SarifPropertyBag = { verdict: report.verdict, score: report.score, at: report.at, policy: report.files.policy ?? 'defaults' };
   if (report.tier) runProps['tier'] = report.tier.name;
   if (report.override) runProps['override'] = { reason: report.override.reason, at: report.override.at };
+  if (report.revert) runProps['revert'] = { reason: report.revert.reason, at: report.revert.at };
   runProps['changes'] = {
     added: report.changes.added,
     removed: report.changes.removed,

@@ -65,7 +65,7 @@ export function reportText(report: GateReport, color: boolean): string {
   out.push(`${verdictWord(p, report.verdict)}  score ${scoreText(report.score)}`);
   const files = [`proposed ${report.files.proposed}`];
   if (report.files.current !== undefined) files.push(`current ${report.files.current}`);
-  if (report.files.policy !== undefined) files.push(`policy ${report.files.policy}`);
+  files.push(`policy ${report.files.policy ?? 'defaults'}`);
   out.push(p.dim(safeText(`${files.join(', ')}; at ${report.at}`, true)));
   out.push('');
 
@@ -91,7 +91,7 @@ export function reportText(report: GateReport, color: boolean): string {
     });
   }
 
-  if (report.tier || report.override) out.push('');
+  if (report.tier || report.override || report.revert) out.push('');
   if (report.tier) {
     const t = report.tier;
     const stages = t.stages.map((s) => safeText(stageText(s), true)).join(' -> ');
@@ -99,6 +99,9 @@ export function reportText(report: GateReport, color: boolean): string {
   }
   if (report.override) {
     out.push(p.yellow(`Override: ${safeText(JSON.stringify(report.override.reason), true)} at ${safeText(report.override.at, true)}`));
+  }
+  if (report.revert) {
+    out.push(p.yellow(`Revert: ${safeText(JSON.stringify(report.revert.reason), true)} at ${safeText(report.revert.at, true)}`));
   }
 
   out.push('');

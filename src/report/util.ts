@@ -219,6 +219,37 @@ export function displayPath(file: string, baseDir?: string): string {
   return rel === '' ? '.' : rel;
 }
 
+/** Where a report names a file: relative to the repository root when inside it, else absolute. */
+export type RepoPath = { kind: 'relative'; path: string } | { kind: 'absolute'; path: string };
+
+/** True for names that are not file paths: `<proposed>`, `<stdin>` (documents given in memory). */
+export function isPlaceholderName(file: string): boolean {
+  return /^<[^<>]*>$/.test(file);
+}
+
+/**
+ * The path of a report file for CI tools (SARIF, GitHub annotations, JUnit, GitLab): relative to `root` (the
+ * repository root) with forward slashes when the file is inside it, otherwise absolute. Relative names are first
+ * resolved against `baseDir` (the working directory the names were given in; default `root`). Without `root`, the
+ * root is `baseDir`; without either, the name as given. Names that are not paths
+ * (`<proposed>`) give undefined. Pure: never consults `process.cwd()`.
+ */
+export function repoPath(file: string, root: string | undefined, baseDir: string | undefined): RepoPath | undefined {
+  if (file === '' || isPlaceholderName(file)) return undefined;
+  if (root === undefined || root === '') root = baseDir;
+  if (root === undefined || root === '') {
+    const shown = normalizePath(file);
+    return rootOf(shown) !== '' ? { kind: 'absolute', path: shown } : { kind: 'relative', path: shown };
+  }
+  const slashed = file.replace(/\\/g, '/');
+  const base = baseDir === undefined || baseDir === '' ? root : baseDir;
+  const full = rootOf(slashed) !== '' ? normalizePath(slashed) : normalizePath(`${base.replace(/\\/g, '/')}/${slashed}`);
+  const rel = displayPath(full, root);
+  if (!(rel === '.' || rel === '..' || rel.startsWith('../') || rootOf(rel) !== '')) return { kind: 'relative', path: rel };
+  // Outside the root: absolute (a relative root and base cannot place it: the resolved name, best effort).
+  return rootOf(full) !== '' ? { kind: 'absolute', path: full } : { kind: 'relative', path: full };
+}
+
 /** A path as a SARIF `uri`: relative references percent-encoded per segment, absolute paths as `file:///` URIs. */
 export function pathToUri(path: string): string {
   const enc = (seg: string): string => (seg === '.' || seg === '..' ? seg : encodeURIComponent(seg));

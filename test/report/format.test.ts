@@ -8,6 +8,16 @@ import { allowReport, bigPlan, blockReport, summary, warnReport } from './fixtur
 
 const ANSI = /\u001b\[/;
 
+/** The annotation lines of `github` output: what follows the text report wrapped in `::stop-commands::`. */
+function annotations(out: string): string[] {
+  const lines = out.trimEnd().split('\n');
+  const start = lines[0]!.match(/^::stop-commands::(.+)$/);
+  expect(start, 'github output starts with ::stop-commands::').not.toBeNull();
+  const end = lines.indexOf(`::${start![1]}::`);
+  expect(end).toBeGreaterThan(0);
+  return lines.slice(end + 1);
+}
+
 describe('github workflow commands', () => {
   it('escapes % \\r \\n in data and also : , in properties', () => {
     const r = allowReport();
@@ -20,24 +30,52 @@ describe('github workflow commands', () => {
         location: { file: 'dir,x/a:b%.yaml', line: 7, column: 2 },
       },
     ];
-    const lines = formatReport(r, 'github').trimEnd().split('\n');
+    const lines = annotations(formatReport(r, 'github'));
     expect(lines[0]).toBe('::error file=dir%2Cx/a%3Ab%25.yaml,line=7,col=2,title=schema::100%25 bad%0D%0Anext: a,b');
     expect(lines).toHaveLength(2);
   });
 
-  it('uses error/warning/notice and omits file/line without a location', () => {
-    const lines = formatReport(warnReport(), 'github').trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^::warning title=window\.freeze::Inside freeze/);
-    expect(lines[1]).toMatch(/^::notice title=override\.used::/);
-    expect(lines.slice(0, 3).join('\n')).not.toContain('file=');
-    expect(lines[3]).toMatch(/^::notice::confgate verdict WARN \(score 45\/100\)/);
+  it('uses error/warning/notice; document-level findings point at line 1 of their file; no file, no file=', () => {
+    const lines = annotations(formatReport(warnReport(), 'github'));
+    expect(lines[0]).toMatch(/^::warning file=tls\.json,line=1,title=window\.freeze::Inside freeze/);
+    // a finding on the current document, whose file the report does not name: no file
+    expect(lines[1]).toMatch(/^::warning title=rollback\.lkg-invalid::/);
+    expect(lines[2]).toMatch(/^::notice title=override\.used::/);
+    expect(lines[3]).toMatch(/^::notice::confgate verdict WARN \(score 45\/100\).*; policy defaults/);
+  });
+
+  it('the text report comes first, inside ::stop-commands:: so a config value cannot inject a command', () => {
+    const r = allowReport();
+    r.findings = [{ rule: 'schema', severity: 'warn', message: 'x\n::add-mask::secret' }];
+    const out = formatReport(r, 'github');
+    const token = out.split('\n')[0]!.slice('::stop-commands::'.length);
+    expect(token).toMatch(/^confgate-[0-9a-f]{16}$/);
+    const text = out.slice(out.indexOf('\n') + 1, out.indexOf(`::${token}::`));
+    expect(text).toBe(formatReport(r, 'text'));
+    expect(text).not.toContain(token);
+  });
+
+  it('at most 10 annotations per level: the 10th groups the rest; the verdict notice counts as a notice', () => {
+    const r = allowReport();
+    r.verdict = 'block';
+    const many = (severity: 'block' | 'warn' | 'info', n: number) =>
+      Array.from({ length: n }, (_, i) => ({ rule: 'schema' as const, severity, message: `${severity} ${i}`, location: { file: 'edge.yaml', line: i + 1, column: 1 } }));
+    r.findings = [...many('block', 25), ...many('warn', 10), ...many('info', 12)];
+    const lines = annotations(formatReport(r, 'github'));
+    const level = (cmd: string) => lines.filter((l) => l.startsWith(`::${cmd} `) || l.startsWith(`::${cmd}::`));
+    expect(level('error')).toHaveLength(10);
+    expect(level('error')[9]).toMatch(/^::error title=confgate%3A 16 more errors .*::schema \(edge\.yaml:10\); schema \(edge\.yaml:11\)/);
+    expect(level('warning')).toHaveLength(10); // exactly 10: all shown, none grouped
+    expect(level('warning').every((l) => l.startsWith('::warning file=edge.yaml'))).toBe(true);
+    expect(level('notice')).toHaveLength(10); // 8 notes + 1 group of 4 + the verdict
+    expect(level('notice')[8]).toMatch(/^::notice title=confgate%3A 4 more notices/);
   });
 
   it('a multi-line message cannot start a new workflow command', () => {
     const r = allowReport();
     r.findings = [{ rule: 'schema', severity: 'warn', message: 'x\n::add-mask::secret\n::error::fake' }];
-    const out = formatReport(r, 'github');
-    expect(out.split('\n').filter((l) => l.startsWith('::'))).toHaveLength(2);
+    const out = annotations(formatReport(r, 'github'));
+    expect(out.filter((l) => l.startsWith('::'))).toHaveLength(2);
   });
 
   it('makes file paths relative to baseDir', () => {
@@ -166,7 +204,7 @@ describe('text', () => {
 
   it('an allow report says so', () => {
     expect(formatReport(allowReport(), 'text')).toBe(
-      'ALLOW  score 0/100\nproposed edge.yaml, current edge.lkg.yaml; at 2025-11-18T11:05:00.000Z\n\nNo findings.\n\nNo changes.\n',
+      'ALLOW  score 0/100\nproposed edge.yaml, current edge.lkg.yaml, policy defaults; at 2025-11-18T11:05:00.000Z\n\nNo findings.\n\nNo changes.\n',
     );
   });
 });
@@ -258,8 +296,8 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.array(finding, { maxLength: 5 }), (findings) => {
         const r: GateReport = { ...allowReport(), findings: findings.map((f) => (f.path === undefined ? { rule: f.rule, severity: f.severity, message: f.message } : f)) as GateReport['findings'] };
-        const gh = formatReport(r, 'github');
-        expect(gh.split('\n')).toHaveLength(findings.length + 2);
+        const gh = annotations(formatReport(r, 'github'));
+        expect(gh).toHaveLength(findings.length + 1);
         expect(formatReport(r, 'text')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
         expect(JSON.parse(formatReport(r, 'json')).findings).toEqual(JSON.parse(JSON.stringify(r.findings)));
         const md = formatReport(r, 'markdown');

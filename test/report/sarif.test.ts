@@ -51,7 +51,8 @@ describe('SARIF output', () => {
     const uris = run.results!.map((x) => x.locations?.[0]?.physicalLocation?.artifactLocation?.uri);
     expect(uris[0]).toBe('dir%20with%20space/ed%23ge%25.yaml');
     expect(uris[1]).toBe('edge.yaml');
-    expect(uris[3]).toBe('%3Cinput%3E');
+    // an in-memory document has no file: no physical location, never a `%3Cinput%3E` URI
+    expect(uris[3]).toBeUndefined();
     const extra = run.results![4]!;
     expect(extra.ruleId).toBe('future.rule');
     expect(run.tool.driver.rules![extra.ruleIndex!]!.id).toBe('future.rule');
@@ -74,8 +75,8 @@ describe('SARIF output', () => {
     for (const res of results) expect(rules[res.ruleIndex!]!.id).toBe(res.ruleId);
     expect(results[0]!.message.text).toBe(blockReport().findings[0]!.message);
     expect(results[0]!.locations![0]!.physicalLocation!.region).toEqual({ startLine: 412, startColumn: 5 });
-    // no location: artifact only (no region) plus the JSON Pointer as a logical location
-    expect(results[2]!.locations![0]!.physicalLocation!.region).toBeUndefined();
+    // no location: the document's file at line 1 (GitHub needs a startLine) plus the JSON Pointer as a logical location
+    expect(results[2]!.locations![0]!.physicalLocation!.region).toEqual({ startLine: 1 });
     expect(results[2]!.locations![0]!.logicalLocations).toEqual([{ fullyQualifiedName: '/features', kind: 'value' }]);
   });
 
@@ -110,5 +111,52 @@ describe('SARIF output', () => {
       expect(['block', 'warn', 'info']).toContain(info.severity);
     }
     expect(RULES['internal.error'].severity).toBe('block');
+  });
+});
+
+describe('SARIF for GitHub code scanning', () => {
+  // GitHub's documented rules (docs.github.com, "SARIF support for code scanning"): results are matched across
+  // runs by partialFingerprints.primaryLocationLineHash; physicalLocation needs region.startLine; URIs relative
+  // to the repository root (or file:// absolute URIs).
+  const all = () => [blockReport(), warnReport(), allowReport()];
+  it('every result with a file has region.startLine >= 1 and a primaryLocationLineHash', () => {
+    for (const r of all()) {
+      const log = toSarif(r, { root: '/repo', baseDir: '/repo' });
+      expectValid(log);
+      for (const res of log.runs[0]!.results!) {
+        expect(res.partialFingerprints?.['primaryLocationLineHash'], res.ruleId).toMatch(/^[0-9a-f]{16}:\d+$/);
+        const phys = res.locations?.[0]?.physicalLocation;
+        if (phys) {
+          expect(phys.region?.startLine, res.ruleId).toBeGreaterThanOrEqual(1);
+          expect(phys.artifactLocation?.uri, res.ruleId).not.toMatch(/^\.\.\/|%3C/);
+        }
+      }
+    }
+  });
+
+  it('fingerprints ignore line numbers and are unique within a run', () => {
+    const a = blockReport();
+    const b = blockReport();
+    b.findings = b.findings.map((f) => (f.location ? { ...f, location: { ...f.location, line: f.location.line + 40 } } : f));
+    const fp = (r: GateReport) => toSarif(r).runs[0]!.results!.map((x) => x.partialFingerprints!['primaryLocationLineHash']);
+    expect(fp(b)).toEqual(fp(a));
+    const twice = blockReport();
+    twice.findings = [twice.findings[0]!, { ...twice.findings[0]!, message: 'same rule, path and file' }];
+    const hashes = fp(twice);
+    expect(new Set(hashes).size).toBe(2);
+    expect(hashes[1]!.endsWith(':2')).toBe(true);
+  });
+
+  it('paths outside the root are absolute file URIs, never ../; names that are not files get no physical location', () => {
+    const r = blockReport();
+    r.findings[0]!.location!.file = '/tmp/x/edge.yaml';
+    r.findings[1]!.location!.file = 'configs/edge.yaml';
+    r.files.proposed = '<proposed>';
+    const log = toSarif(r, { root: '/home/ci/repo', baseDir: '/home/ci/repo/services' });
+    const uris = log.runs[0]!.results!.map((x) => x.locations?.[0]?.physicalLocation?.artifactLocation?.uri);
+    expect(uris[0]).toBe('file:///tmp/x/edge.yaml');
+    expect(uris[1]).toBe('services/configs/edge.yaml');
+    expect(uris.some((u) => u !== undefined && (u.includes('%3C') || u.startsWith('../')))).toBe(false);
+    expectValid(log);
   });
 });
