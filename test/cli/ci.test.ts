@@ -3,6 +3,7 @@
  * --quiet, environment variables, diff --exit-code, SARIF URIs relative to the repository root, and the junit
  * and gitlab formats. Runs `runCli` in-process with injected streams; the library through the public entry.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -311,6 +312,18 @@ describe('SARIF paths relative to the repository root', () => {
   });
 });
 
+/** Parse XML with Python's expat-based ElementTree (an independent, strict XML 1.0 parser); returns its summary. */
+function pythonParse(xml: string): { status: number | null; out: string; err: string } {
+  const script = [
+    'import sys, xml.etree.ElementTree as ET',
+    'root = ET.fromstring(sys.stdin.buffer.read())',
+    'cases = root.findall("./testsuite/testcase")',
+    'print(root.tag, len(root.findall("testsuite")), len(cases), len([c for c in cases if c.find("failure") is not None]))',
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: xml, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+}
+
 describe('junit and gitlab formats', () => {
   const gate = () => createGate(loadPolicy(path.join(repo, 'confgate.yaml')));
   const blocked = () => gate().evaluate({ proposed: { path: path.join(sub, 'bad.json') }, current: { path: path.join(sub, 'live.json') }, at: '2025-11-18T11:20:00Z' });
@@ -319,6 +332,10 @@ describe('junit and gitlab formats', () => {
     const r = blocked();
     const xml = formatReport(r, 'junit', { root: repo });
     expect(XMLValidator.validate(xml)).toBe(true);
+    const py = pythonParse(xml);
+    expect(py.status, py.err).toBe(0);
+    const blockRuleCount = new Set(r.findings.filter((f) => f.severity === 'block').map((f) => f.rule)).size;
+    expect(py.out).toMatch(new RegExp(`^testsuites 1 \\d+ ${blockRuleCount}$`));
     const doc = new XMLParser({ ignoreAttributes: false, isArray: (n) => ['testsuite', 'testcase', 'property'].includes(n) }).parse(xml);
     const suites = doc.testsuites.testsuite as Array<{ '@_name': string; '@_tests': string; '@_failures': string; testcase: Array<Record<string, unknown>> }>;
     expect(suites[0]!['@_name']).toBe('confgate services/edge/bad.json');
@@ -341,6 +358,10 @@ describe('junit and gitlab formats', () => {
     r.findings[0] = { ...r.findings[0]!, message: 'a <b> & "c" \u0001\u0008 \ud800 ]]> \'d\'\r\n::x' };
     const xml = formatReport(r, 'junit');
     expect(XMLValidator.validate(xml)).toBe(true);
+    const py = pythonParse(xml);
+    expect(py.status, py.err).toBe(0);
+    // the parser is strict: the same text with a raw control character is rejected (the check can fail)
+    expect(pythonParse(xml.replace('\uFFFD', '\u0001')).status).not.toBe(0);
   });
 
   it('gitlab: Code Quality fields, unique fingerprints, blocker/minor/info, line 1 for document-level findings', () => {
