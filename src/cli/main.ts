@@ -64,7 +64,7 @@ Usage:
   confgate rollout --proposed FILE --current FILE --targets FILE --apply HOOK --rollback HOOK
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE] [--resume]
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
-                   [--at ISO-8601] [--override "reason"] [--format text|json]
+                   [--at ISO-8601] [--override "reason"] [--revert "reason"] [--format text|json]
                    [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
   confgate rollout --resume --rollback HOOK [--journal FILE] [--format text|json]
   confgate rollout --resume --forward --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE] ...
@@ -515,6 +515,8 @@ async function rollout(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
     ...CHECK_OPTIONS,
     ...ROLLOUT_OPTIONS,
+    // a revert is planned with rollout.revert.stages and its version/size/score findings do not block
+    revert: { type: 'string' },
   }, 0, io.env);
   return runRolloutCommand(values, io, { requireStr, str, formatOf, atOf, policyOf, readDoc, readTargets, resolveFile });
 }

@@ -355,6 +355,8 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   }
   const override = h.str(values, 'override');
   if (override !== undefined && override.trim() === '') throw new UsageError('--override needs a reason');
+  const revert = h.str(values, 'revert');
+  if (revert !== undefined && revert.trim() === '') throw new UsageError('--revert needs a reason');
   const eventsSpec = h.str(values, 'events');
   if (eventsSpec === '') throw new UsageError('--events needs a file, or - for stdout');
 
@@ -467,7 +469,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
         const masker = createMasker(policy, [proposed, current]);
         mask = (e) => masker.value(e as unknown as JsonValue);
-        const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}) });
+        const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}), ...(revert ? { revert } : {}) });
         io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
         if (report.verdict === 'block') {
           io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');

@@ -52,7 +52,7 @@ const POLICY = [
   '    - { name: all, percent: 100 }',
   '  revert:',
   '    stages:',
-  '      - { name: revert-canary, percent: 10, bake: 2m }',
+  '      - { name: revert-canary, percent: 10 }',
   '      - { name: revert-all, percent: 100 }',
   '',
 ].join('\n');
@@ -136,6 +136,21 @@ describe('revert path', () => {
     const text = await run([...base, '--revert', 'INC-3']);
     expect(text.stdout).toContain('Revert: "INC-3"');
     expect((await run([...base, '--revert', '']))).toMatchObject({ code: 2 });
+  });
+
+  it('CLI: rollout --revert pushes the LKG back through rollout.revert.stages (blocked without it)', async () => {
+    const journal = (n: string) => path.join(mkdtempSync(path.join(tmpdir(), 'confgate-rev-')), `${n}.journal`);
+    const base = ['rollout', '--proposed', 'live.json', '--current', 'bad.json', '--targets', 'targets.yaml', '--apply', 'true', '--rollback', 'true', '--format', 'json'];
+    const blocked = await run([...base, '--journal', journal('a')]);
+    expect(blocked.code, blocked.stderr).toBe(1);
+    expect(JSON.parse(blocked.stdout)).toMatchObject({ status: 'blocked' });
+    const r = await run([...base, '--journal', journal('b'), '--revert', 'INC-5: back to 1.4.0']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { status: string; stages: Array<{ name: string }> };
+    expect(result.status).toBe('completed');
+    expect(result.stages.map((s) => s.name)).toEqual(['revert-canary', 'revert-all']);
+    expect(r.stderr).toContain('Revert: "INC-5: back to 1.4.0"');
+    expect((await run([...base, '--journal', journal('c'), '--revert', ' '])).code).toBe(2);
   });
 
   it('CLI: plan --revert uses the revert stages', async () => {
