@@ -273,6 +273,89 @@ function resolveAliases(root: AnyNode): Map<Alias, YamlNode | undefined> {
 }
 
 /**
+ * Count, before anything is expanded, how many nodes and alias resolutions the conversion will make: one walk
+ * of the syntax tree in document order, where an alias adds the expanded size of its anchor (recorded once,
+ * when the anchor's subtree is left) instead of walking it again. Merge-key values are walked like any value,
+ * so `<<: *b` counts the whole of `b`. Cost: one visit per source node, whatever the aliases expand to.
+ * Returns the finding for the first alias or node that takes a count over its limit, or undefined.
+ * Counts match the conversion's (values, not keys; a key alias is one resolution); an alias to an unknown
+ * anchor or to a node that contains it counts as one node and is reported by the conversion.
+ */
+function expansionOver(root: AnyNode, targets: Map<Alias, YamlNode | undefined>, lines: LineIndex, limits: Required<InputLimits>): Finding | undefined {
+  type Item = { node: AnyNode; key: boolean; exit?: undefined } | { node: YamlNode; exit: true; n0: number; a0: number };
+  const sizes = new Map<YamlNode, { nodes: number; aliases: number }>();
+  let nodes = 0;
+  let aliases = 0;
+  const over = (at: AnyNode, expanded?: { source: string; nodes: number }): Finding | undefined => {
+    const loc = lines.locate(nodeStart(at));
+    const via = expanded ? `: the alias *${expanded.source} expands to ${expanded.nodes} nodes` : '';
+    if (aliases > limits.maxAliases) {
+      return makeFinding(
+        'input.too-large',
+        'block',
+        `More than ${limits.maxAliases} YAML aliases resolved (limits.maxAliases) at ${where(loc)}${via}; alias expansion (e.g. a "billion laughs" document) refused before expanding anything.`,
+        loc,
+        undefined,
+        { maxAliases: limits.maxAliases },
+      );
+    }
+    if (nodes > limits.maxNodes) {
+      return makeFinding(
+        'input.too-large',
+        'block',
+        `More than ${limits.maxNodes} nodes after alias expansion (limits.maxNodes) at ${where(loc)}${via}; refused before expanding anything.`,
+        loc,
+        undefined,
+        { maxNodes: limits.maxNodes },
+      );
+    }
+    return undefined;
+  };
+  const stack: Item[] = [{ node: root, key: false }];
+  while (stack.length > 0) {
+    const it = stack.pop()!;
+    if (it.exit) {
+      sizes.set(it.node, { nodes: nodes - it.n0, aliases: aliases - it.a0 });
+      continue;
+    }
+    const node = it.node;
+    if (it.key) {
+      // keyString resolves a key alias once and never expands it (a non-scalar key is a parse.error)
+      if (isAlias(node)) {
+        aliases++;
+        const f = over(node);
+        if (f) return f;
+      }
+      continue;
+    }
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      const s = target ? sizes.get(target) : undefined;
+      aliases += 1 + (s?.aliases ?? 0);
+      nodes += s?.nodes ?? 1;
+      const f = over(node, s ? { source: node.source, nodes: s.nodes } : undefined);
+      if (f) return f;
+      continue;
+    }
+    nodes++;
+    const f = over(node);
+    if (f) return f;
+    const anchored = (node as { anchor?: string } | null | undefined)?.anchor !== undefined;
+    if (anchored) stack.push({ node: node as YamlNode, exit: true, n0: nodes - 1, a0: aliases });
+    if (isMap(node)) {
+      for (let k = node.items.length - 1; k >= 0; k--) {
+        const p = node.items[k]!;
+        stack.push({ node: p.value as AnyNode, key: false });
+        if (!isMergeKey(p.key as AnyNode)) stack.push({ node: p.key as AnyNode, key: true });
+      }
+    } else if (isSeq(node)) {
+      for (let k = node.items.length - 1; k >= 0; k--) stack.push({ node: node.items[k] as AnyNode, key: false });
+    }
+  }
+  return undefined;
+}
+
+/**
  * Parse YAML text into a plain JSON value with findings. Never throws on bad input.
  */
 export function parseYamlText(text: string, lines: LineIndex, limits: Required<InputLimits>): YamlOutcome {
@@ -356,6 +439,9 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   }
 
   const targets = resolveAliases(root);
+  // Refuse alias and merge-key bombs at the cost of reading the tree, before a single node is expanded.
+  const tooLarge = expansionOver(root, targets, lines, limits);
+  if (tooLarge) return failWith(tooLarge);
   const seen = new Set<string>();
   let failed = false;
   const report = (f: Finding, offset: number): void => {

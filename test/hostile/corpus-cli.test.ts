@@ -30,7 +30,7 @@ describe('hostile corpus: built CLI', () => {
     await inBatches(files, 3, async (file) => {
       results.set(file, await runCli(['check', '--proposed', path.join(CORPUS, file), '--format', 'json', '--at', AT]));
     });
-  }, 120_000);
+  }, 600_000);
 
   it('the CLI is built (npm test builds dist first)', () => {
     expect(binExists()).toBe(true);

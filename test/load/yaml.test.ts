@@ -213,6 +213,56 @@ describe('YAML: anchors, aliases, merge keys', () => {
   });
 });
 
+describe('YAML: expanded size counted per anchor before expansion', () => {
+  // base: 1 map + 10 values = 11 nodes; the root map, `base` and `list` come first: 1 + 11 + 1 = 13.
+  const base = `base: &b {${Array.from({ length: 10 }, (_, i) => `k${i}: ${i}`).join(', ')}}\n`;
+  const wide = (n: number) => base + 'list:\n' + Array.from({ length: n }, () => '  - *b\n').join('');
+
+  it('stops at the first alias whose expansion crosses maxNodes, naming it and its size', () => {
+    // 13 + 11 * 7 = 90 <= 100; the 8th alias (line 10) takes it to 101
+    const d = parseConfig(wide(20), { limits: { maxNodes: 100 } });
+    expect(rules(d)).toEqual(['input.too-large']);
+    expect(d.findings[0]!.location).toMatchObject({ line: 10, column: 5 });
+    expect(d.findings[0]!.message).toMatch(/alias \*b expands to 11 nodes.*limits\.maxNodes|limits\.maxNodes.*alias \*b expands to 11 nodes/);
+    expect(d.findings[0]!.detail).toEqual({ maxNodes: 100 });
+  });
+
+  it('counts exactly what the conversion produces: the limit itself passes, one less fails', () => {
+    // 13 + 11 * 20 = 233 nodes
+    expect(parseConfig(wide(20), { limits: { maxNodes: 233 } }).failed).toBe(false);
+    expect(rules(parseConfig(wide(20), { limits: { maxNodes: 232 } }))).toEqual(['input.too-large']);
+    // merge keys count the whole merged anchor: root 1 + base 11 + per m_i (map 1 + merged 11) = 12 + 12 * 5 = 72
+    const merged = base + Array.from({ length: 5 }, (_, i) => `m${i}: {<<: *b, own: 1}\n`).join('');
+    expect(parseConfig(merged, { limits: { maxNodes: 12 + 13 * 5 } }).failed).toBe(false);
+    expect(rules(parseConfig(merged, { limits: { maxNodes: 12 + 13 * 5 - 1 } }))).toEqual(['input.too-large']);
+  });
+
+  it('nested anchors multiply: aliases inside an anchor are counted once per use, for maxAliases too', () => {
+    // l1 = 10 x *l0, l2 = 10 x *l1: using *l2 once resolves 1 + 10 + 100 aliases
+    const s = 'l0: &l0 x\nl1: &l1 [' + Array(10).fill('*l0').join(', ') + ']\nl2: &l2 [' + Array(10).fill('*l1').join(', ') + ']\nuse: *l2\n';
+    // aliases: 10 (l1) + 10 * (1 + 10) (l2) + 1 + 10 + 100 (use) = 231
+    expect(parseConfig(s, { limits: { maxAliases: 231 } }).failed).toBe(false);
+    const d = parseConfig(s, { limits: { maxAliases: 230 } });
+    expect(rules(d)).toEqual(['input.too-large']);
+    expect(d.findings[0]!.location?.line).toBe(4);
+    expect(d.findings[0]!.detail).toEqual({ maxAliases: 230 });
+  });
+
+  it('a bomb far over the limit is refused with the same answer as a small one, without expanding', () => {
+    // 10,000-key map aliased 999 times: about 10 million nodes once expanded, 5 million allowed
+    const big = `base: &b {${Array.from({ length: 10_000 }, (_, i) => `k${i}: ${i}`).join(', ')}}\nlist:\n` + '  - *b\n'.repeat(999);
+    const d = parseConfig(big);
+    expect(rules(d)).toEqual(['input.too-large']);
+    // 1 + 10,001 + 1 + 10,001 * 499 = 5,000,502 > 5,000,000: the 499th alias (line 2 + 499)
+    expect(d.findings[0]!.location?.line).toBe(501);
+  });
+
+  it('cycles and unknown anchors still reach the conversion and are reported there', () => {
+    expect(rules(parseConfig('a: &x [1, *x]\n', { limits: { maxNodes: 4 } }))).toEqual(['parse.error']);
+    expect(rules(parseConfig('a: *nope\n', { limits: { maxNodes: 2 } }))).toEqual(['parse.error']);
+  });
+});
+
 describe('YAML: nesting', () => {
   it('a 200,000-deep flow sequence gives input.too-deep at the 257th bracket', () => {
     const n = 200_000;
