@@ -3,17 +3,29 @@
  * (`sha256:` + first 8 hex of the SHA-256 of the value), so a rotation is still visible as a change.
  */
 import { createHash } from 'node:crypto';
-import { compilePattern, decodePointer, type PathPattern } from './pointer.js';
+import { compilePattern, decodePointer, encodePointer, type PathPattern } from './pointer.js';
 import type { ResolvedPolicy } from './policy/types.js';
 import { isStableDoc, knownWithoutSecretKeys } from './load/stable.js';
-import type { Change, ConfigDoc, GateReport, JsonValue } from './types.js';
+import type { Change, ConfigDoc, GateReport, JsonValue, RolloutPlan } from './types.js';
 
 /**
  * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
- * `-` and `_`: names ending in `password`, `passwd`, `secret`, `token`, `private_key`, `api_key`, `credential(s)`, and
- * names containing `access_key`.
+ * `-`, `_` and `.` (so `secretKey`, `secret_key` and `SECRET-KEY` are one name). A name is a secret when it:
+ * - ends in `password`, `passwd`, `passphrase`, `secret`, `token`, `credential`, `privatekey`, `apikey`,
+ *   `secretkey`, `accesskey`, `authkey`, `signingkey`, `encryptionkey`, `bearer`, `cookie` or `pem`, each also in
+ *   the plural (`secrets`, `tokens`, `api_keys`), or
+ * - contains `accesskey`, `privatekey`, `secretkey` or `apikey` (`access_key_id`, `private_key_pem`), or
+ * - starts with `secret`, `password` or `passphrase` followed by more (`secret_value`, `password_hash`), but not
+ *   `secretary`.
+ * The policy can add names and exempt names (`secretKeys: { add, exempt }`).
  */
-export const DEFAULT_SECRET_KEY_PATTERN = /^(?:.*passw(?:or)?d|.*privatekey|.*apikey|.*credentials?|.*accesskey.*|.*secret|.*token)$/;
+export const DEFAULT_SECRET_KEY_PATTERN =
+  /^(?:.*(?:passw(?:or)?d|passphrase|secret|token|credential|privatekey|apikey|secretkey|accesskey|authkey|signingkey|encryptionkey|bearer|cookie|pem)s?|.*(?:accesskey|privatekey|secretkey|apikey).*|(?:secret(?!ar)|password|passphrase).+)$/;
+
+/** A key name as the patterns see it: lower case, without `-`, `_` and `.`. */
+export function normalizeKeyName(key: string): string {
+  return key.toLowerCase().replace(/[-_.]/g, '');
+}
 
 /** Short stable fingerprint of a secret value. */
 export function fingerprint(value: JsonValue | undefined): string {
@@ -21,31 +33,76 @@ export function fingerprint(value: JsonValue | undefined): string {
   return `«secret sha256:${createHash('sha256').update(text).digest('hex').slice(0, 8)}»`;
 }
 
-/** True when a key name looks like a secret. */
+/** True when a key name looks like a secret (the default names only; see {@link DEFAULT_SECRET_KEY_PATTERN}). */
 export function isSecretKey(key: string): boolean {
   let hit = keyCache.get(key);
   if (hit === undefined) {
-    hit = DEFAULT_SECRET_KEY_PATTERN.test(key.toLowerCase().replace(/[-_]/g, ''));
+    hit = DEFAULT_SECRET_KEY_PATTERN.test(normalizeKeyName(key));
     if (keyCache.size < 10_000) keyCache.set(key, hit);
   }
   return hit;
 }
 const keyCache = new Map<string, boolean>();
 
-/** A predicate over JSON Pointers: is the value there (or an ancestor) a secret? */
-export function secretMatcher(patterns: readonly string[]): (pointer: string) => boolean {
-  const compiled: PathPattern[] = patterns.map((p) => compilePattern(p));
-  return (pointer) => {
-    const segs = pointerSegments(pointer);
-    for (let i = 1; i <= segs.length; i++) {
-      if (isSecretKey(segs[i - 1]!)) return true;
-      if (compiled.length > 0) {
-        const prefix = segs.slice(0, i);
-        if (compiled.some((c) => c.matches(prefix))) return true;
-      }
-    }
-    return false;
+/** Secret key names a policy adds to the defaults, and names it exempts from them (policy `secretKeys`). */
+export interface SecretKeyNames {
+  /** More names treated as secrets: compared like the defaults (case, `-`, `_`, `.` ignored); `*` matches any run. @default [] */
+  add?: readonly string[];
+  /** Names never treated as secrets by name (a `secrets` path pattern still masks them). Same matching. @default [] */
+  exempt?: readonly string[];
+}
+
+/** A predicate over key names from a list of names with `*` wildcards, compared after {@link normalizeKeyName}. */
+function nameMatcher(names: readonly string[]): ((key: string) => boolean) | undefined {
+  if (names.length === 0) return undefined;
+  const exact = new Set<string>();
+  const globs: RegExp[] = [];
+  for (const n of names) {
+    const norm = normalizeKeyName(n);
+    if (!norm.includes('*')) exact.add(norm);
+    else globs.push(new RegExp(`^${norm.split('*').map((x) => x.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('.*')}$`));
+  }
+  return (key) => {
+    const k = normalizeKeyName(key);
+    return exact.has(k) || globs.some((g) => g.test(k));
   };
+}
+
+/** The key-name test of a policy: the defaults, plus its added names, minus its exempt names. */
+function keyTest(names: SecretKeyNames | undefined): { isKey: (key: string) => boolean; adds: boolean } {
+  const add = nameMatcher(names?.add ?? []);
+  const exempt = nameMatcher(names?.exempt ?? []);
+  if (!add && !exempt) return { isKey: isSecretKey, adds: false };
+  const cache = new Map<string, boolean>();
+  return {
+    adds: add !== undefined,
+    isKey: (key) => {
+      let hit = cache.get(key);
+      if (hit === undefined) {
+        hit = !(exempt?.(key) ?? false) && (isSecretKey(key) || (add?.(key) ?? false));
+        if (cache.size < 10_000) cache.set(key, hit);
+      }
+      return hit;
+    },
+  };
+}
+
+/** A predicate over JSON Pointers: is the value there (or an ancestor) a secret? */
+export function secretMatcher(patterns: readonly string[], isKey: (key: string) => boolean = isSecretKey): (pointer: string) => boolean {
+  const compiled: PathPattern[] = patterns.map((p) => compilePattern(p));
+  return (pointer) => secretDepth(pointerSegments(pointer), compiled, isKey) !== -1;
+}
+
+/** Index of the first segment that is a secret (named like one, or matched by a pattern), or -1. */
+function secretDepth(segs: readonly string[], patterns: readonly PathPattern[], isKey: (key: string) => boolean): number {
+  for (let i = 1; i <= segs.length; i++) {
+    if (isKey(segs[i - 1]!)) return i - 1;
+    if (patterns.length > 0) {
+      const prefix = segs.slice(0, i);
+      if (patterns.some((c) => c.matches(prefix))) return i - 1;
+    }
+  }
+  return -1;
 }
 
 /** `decodePointer`, without its unescaping work for the usual pointer that has no `~` (nothing to unescape). */
@@ -54,12 +111,29 @@ function pointerSegments(pointer: string): string[] {
   return (pointer.charCodeAt(0) === 47 ? pointer.slice(1) : pointer).split('/');
 }
 
+/* ------------------------------------------------------------ URL credentials */
+
+/** `scheme://user:password@`: the password (group 2) of a URL's user information. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)([^\s/?#@]+)@/gi;
+
+/** Add the passwords of URLs in a string (`postgres://u:pw@host`) to `found`. */
+function addUrlPasswords(found: Set<string>, s: string): void {
+  if (!s.includes('://')) return;
+  for (const m of s.matchAll(URL_PASSWORD)) if (m[2]!.length >= 4) found.add(m[2]!);
+}
+
+/** Replace the password of every URL in a string by its fingerprint, whatever the key the string is under. */
+function maskUrlPasswords(s: string): string {
+  if (!s.includes('://')) return s;
+  return s.replace(URL_PASSWORD, (_m, head: string, pw: string) => `${head}${fingerprint(pw)}@`);
+}
+
 /**
  * The walk of {@link collectSecrets} when the policy has no `secrets` patterns (only secret-looking key names
  * count): a stack of plain values, no per-node paths, no per-object key arrays (`for...in` with an own-property
  * check visits the same keys as `Object.keys`). Same result as the general walk, at a fraction of its cost.
  */
-function collectBySecretKeys(root: JsonValue, add: (v: JsonValue | undefined) => void): void {
+function collectBySecretKeys(root: JsonValue, isKey: (key: string) => boolean, found: Set<string>): void {
   const stack: JsonValue[] = [root];
   while (stack.length > 0) {
     const v = stack.pop()!;
@@ -68,35 +142,46 @@ function collectBySecretKeys(root: JsonValue, add: (v: JsonValue | undefined) =>
       for (let i = 0; i < v.length; i++) {
         const child = v[i];
         if (child !== null && typeof child === 'object') stack.push(child!);
+        else if (typeof child === 'string') addUrlPasswords(found, child);
       }
       continue;
     }
     for (const key in v) {
       if (!hasOwn.call(v, key)) continue;
       const child = v[key];
-      if (isSecretKey(key)) add(child);
+      if (isKey(key)) addSecretValues(found, child);
       else if (child !== null && typeof child === 'object') stack.push(child!);
+      else if (typeof child === 'string') addUrlPasswords(found, child);
     }
   }
 }
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Add every scalar of a secret subtree to `found` (strings of 4+ characters, numbers of 4+ digits). */
+/**
+ * Add every scalar of a secret subtree to `found` (strings of 4+ characters, numbers of 4+ digits), and the keys of
+ * its objects (a secret used as a map key under `api_key:`).
+ */
 function addSecretValues(found: Set<string>, v: JsonValue | undefined): void {
   const stack: Array<JsonValue | undefined> = [v];
   while (stack.length > 0) {
     const x = stack.pop();
     if (typeof x === 'string' && x.length >= 4) found.add(x);
     else if (typeof x === 'number' && String(x).length >= 4) found.add(String(x));
-    else if (x !== null && typeof x === 'object') stack.push(...(Array.isArray(x) ? x : Object.values(x)));
+    else if (Array.isArray(x)) stack.push(...x);
+    else if (x !== null && typeof x === 'object') {
+      for (const k of Object.keys(x)) {
+        if (k.length >= 4) found.add(k);
+        stack.push(x[k]);
+      }
+    }
   }
 }
 
 /** The secret values of one document, added to `found`. Iterative walk. */
-function collectDocSecrets(value: JsonValue, patterns: readonly PathPattern[], found: Set<string>): void {
-  const add = (v: JsonValue | undefined): void => addSecretValues(found, v);
+function collectDocSecrets(value: JsonValue, compiled: CompiledSecrets, found: Set<string>): void {
+  const { patterns, isKey } = compiled;
   if (patterns.length === 0) {
-    collectBySecretKeys(value, add);
+    collectBySecretKeys(value, isKey, found);
     return;
   }
   const stack: Array<{ v: JsonValue; segs: string[] | undefined }> = [{ v: value, segs: [] }];
@@ -110,14 +195,14 @@ function collectDocSecrets(value: JsonValue, patterns: readonly PathPattern[], f
       const key = isArr ? String(i) : keys![i]!;
       const child = isArr ? (v as JsonValue[])[i] : (v as Record<string, JsonValue>)[key];
       const childSegs = segs ? [...segs, key] : undefined;
-      if ((!isArr && isSecretKey(key)) || (childSegs && patterns.some((p) => p.matches(childSegs)))) {
-        add(child);
+      if ((!isArr && isKey(key)) || (childSegs && patterns.some((p) => p.matches(childSegs)))) {
+        addSecretValues(found, child);
         continue;
       }
       if (child !== null && typeof child === 'object') {
         const keep = childSegs && patterns.some((p) => p.couldMatchBelow(childSegs)) ? childSegs : undefined;
         stack.push({ v: child!, segs: keep });
-      }
+      } else if (typeof child === 'string') addUrlPasswords(found, child);
     }
   }
 }
@@ -129,17 +214,18 @@ function collectDocSecrets(value: JsonValue, patterns: readonly PathPattern[], f
 const stableDocSecrets = new WeakMap<ConfigDoc, { key: string; found: ReadonlySet<string> }>();
 
 /** Every secret string value found in the documents (for scrubbing free text), longest first. */
-function collectSecrets(docs: Array<ConfigDoc | undefined>, compiled: CompiledSecrets): string[] {
+function collectSecrets(docs: Array<ConfigDoc | undefined>, compiled: CompiledSecrets, extra: Iterable<string> = []): string[] {
   let found: Set<string> | undefined;
   for (const doc of docs) {
     if (!doc || doc.value === undefined) continue;
-    // Without patterns only secret-looking keys count, and the loader saw none in this (unchanged) document.
-    if (compiled.patterns.length === 0 && knownWithoutSecretKeys(doc)) continue;
+    // Without patterns or added names only the default secret-looking keys count, and the loader saw none in this
+    // (unchanged) document. (URL passwords in it are still masked wherever a URL is printed.)
+    if (compiled.patterns.length === 0 && !compiled.addsNames && knownWithoutSecretKeys(doc)) continue;
     if (isStableDoc(doc)) {
       let hit = stableDocSecrets.get(doc);
       if (hit === undefined || hit.key !== compiled.key) {
         const own = new Set<string>();
-        collectDocSecrets(doc.value, compiled.patterns, own);
+        collectDocSecrets(doc.value, compiled, own);
         hit = { key: compiled.key, found: own };
         stableDocSecrets.set(doc, hit);
       }
@@ -150,48 +236,89 @@ function collectSecrets(docs: Array<ConfigDoc | undefined>, compiled: CompiledSe
       continue;
     }
     found ??= new Set<string>();
-    collectDocSecrets(doc.value, compiled.patterns, found);
+    collectDocSecrets(doc.value, compiled, found);
+  }
+  for (const x of extra) {
+    found ??= new Set<string>();
+    found.add(x);
   }
   if (found === undefined || found.size === 0) return [];
   return [...found].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
 }
 
-/** The policy's `secrets` patterns, compiled, with the pointer predicate over them. */
+/** The policy's `secrets` patterns and `secretKeys` names, compiled, with the pointer predicate over them. */
 interface CompiledSecrets {
-  /** Identity of the pattern list (its JSON text). */
+  /** Identity of the pattern list and names (their JSON text). */
   key: string;
   patterns: PathPattern[];
+  isKey: (key: string) => boolean;
+  /** The policy adds names to the defaults (the loader's "no secret keys" mark does not hold for them). */
+  addsNames: boolean;
   isSecret: (pointer: string) => boolean;
 }
 
 const compiledSecrets = new Map<string, CompiledSecrets>();
 
-/** Compile (once per distinct list of patterns) the policy's `secrets` patterns. */
-function compileSecrets(patterns: readonly string[]): CompiledSecrets {
-  const key = patterns.length === 0 ? '' : JSON.stringify(patterns);
+/** What {@link createMasker} needs of a policy. */
+export interface SecretPolicy {
+  secrets: readonly string[];
+  secretKeys?: SecretKeyNames | undefined;
+}
+
+/** Compile (once per distinct list of patterns and names) the policy's secret settings. */
+function compileSecrets(policy: SecretPolicy): CompiledSecrets {
+  const names = policy.secretKeys;
+  const hasNames = (names?.add?.length ?? 0) + (names?.exempt?.length ?? 0) > 0;
+  const key = policy.secrets.length === 0 && !hasNames ? '' : JSON.stringify([policy.secrets, names?.add ?? [], names?.exempt ?? []]);
   let hit = compiledSecrets.get(key);
   if (hit === undefined) {
-    hit = { key, patterns: patterns.map((p) => compilePattern(p)), isSecret: secretMatcher(patterns) };
+    const patterns = policy.secrets.map((p) => compilePattern(p));
+    const { isKey, adds } = keyTest(names);
+    hit = { key, patterns, isKey, addsNames: adds, isSecret: (pointer) => secretDepth(pointerSegments(pointer), patterns, isKey) !== -1 };
     if (compiledSecrets.size >= 64) compiledSecrets.clear();
     compiledSecrets.set(key, hit);
   }
   return hit;
 }
 
+/** Shortest secret whose truncated start is looked for (a preview cut it before the scrub saw it whole). */
+const PREFIX_SCRUB_MIN = 24;
+/** Length of the start of a long secret that counts as the secret. */
+const PREFIX_LEN = 16;
+
+/**
+ * Replace every secret in a text by its fingerprint: exact occurrences, then the start of a long secret that a
+ * preview or a column cut short (`ghp_abcdefghijklmnop...` is masked although the whole secret is not there), then
+ * the password of every URL.
+ */
 function scrubString(s: string, secrets: readonly string[]): string {
   let out = s;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(fingerprint(secret));
-  return out;
+  for (const secret of secrets) {
+    if (secret.length < PREFIX_SCRUB_MIN) continue;
+    const head = secret.slice(0, PREFIX_LEN);
+    let from = 0;
+    let at: number;
+    while ((at = out.indexOf(head, from)) !== -1) {
+      let end = at + PREFIX_LEN;
+      while (end < out.length && end - at < secret.length && out[end] === secret[end - at]) end++;
+      if (out.startsWith('...', end)) end += 3;
+      const fp = fingerprint(secret);
+      out = out.slice(0, at) + fp + out.slice(end);
+      from = at + fp.length;
+    }
+  }
+  return maskUrlPasswords(out);
 }
 
 function scrubValue(v: JsonValue | undefined, secrets: readonly string[]): JsonValue | undefined {
-  if (secrets.length === 0 || v === undefined || v === null) return v;
+  if (v === undefined || v === null) return v;
   if (typeof v === 'string') return scrubString(v, secrets);
   if (typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => scrubValue(x, secrets) as JsonValue);
   const out: Record<string, JsonValue> = {};
   for (const k of Object.keys(v)) {
-    Object.defineProperty(out, k, { value: scrubValue(v[k], secrets), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, secrets.length === 0 ? k : scrubString(k, secrets), { value: scrubValue(v[k], secrets), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -200,7 +327,7 @@ function scrubValue(v: JsonValue | undefined, secrets: readonly string[]): JsonV
 function maskTree(v: JsonValue | undefined, pointer: string, compiled: CompiledSecrets): JsonValue | undefined {
   if (v === undefined) return v;
   if (compiled.isSecret(pointer)) return fingerprint(v);
-  return maskBelow(v, compiled.patterns.length > 0 ? pointerSegments(pointer) : undefined, compiled.patterns);
+  return maskBelow(v, compiled.patterns.length > 0 ? pointerSegments(pointer) : undefined, compiled);
 }
 
 /**
@@ -208,12 +335,12 @@ function maskTree(v: JsonValue | undefined, pointer: string, compiled: CompiledS
  * its own key looks like a secret or a pattern matches its segments, so its pointer is never decoded again.
  * `segs` is only tracked when there are patterns.
  */
-function maskBelow(v: JsonValue, segs: string[] | undefined, patterns: readonly PathPattern[]): JsonValue {
+function maskBelow(v: JsonValue, segs: string[] | undefined, compiled: CompiledSecrets): JsonValue {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x, i) => maskChild(x, String(i), true, segs, patterns) as JsonValue);
+  if (Array.isArray(v)) return v.map((x, i) => maskChild(x, String(i), true, segs, compiled) as JsonValue);
   const out: Record<string, JsonValue> = {};
   for (const k of Object.keys(v)) {
-    const masked = maskChild(v[k], k, false, segs, patterns);
+    const masked = maskChild(v[k], k, false, segs, compiled);
     // An own `__proto__` key must stay data: define it (an assignment would set the prototype).
     if (k === '__proto__') Object.defineProperty(out, k, { value: masked, enumerable: true, writable: true, configurable: true });
     else out[k] = masked as JsonValue;
@@ -221,58 +348,143 @@ function maskBelow(v: JsonValue, segs: string[] | undefined, patterns: readonly 
   return out;
 }
 
-function maskChild(x: JsonValue | undefined, key: string, index: boolean, segs: string[] | undefined, patterns: readonly PathPattern[]): JsonValue | undefined {
+function maskChild(x: JsonValue | undefined, key: string, index: boolean, segs: string[] | undefined, compiled: CompiledSecrets): JsonValue | undefined {
   if (x === undefined) return x;
   const childSegs = segs ? [...segs, key] : undefined;
   // An array index (digits only) never looks like a secret key name.
-  if ((!index && isSecretKey(key)) || (childSegs !== undefined && patterns.some((p) => p.matches(childSegs)))) return fingerprint(x);
-  return maskBelow(x, childSegs, patterns);
+  if ((!index && compiled.isKey(key)) || (childSegs !== undefined && compiled.patterns.some((p) => p.matches(childSegs)))) return fingerprint(x);
+  return maskBelow(x, childSegs, compiled);
 }
 
-/** Masks secrets of one pair of documents in changes, free text and values. */
+/* ------------------------------------------------------------------ paths */
+
+/** `[field=value]` segment of a keyed list entry in `Change.path` (see diff/path.ts), unescaped. */
+const KEYED_SEGMENT = /^\[((?:[^\\=]|\\.)*)=((?:[^\\]|\\.)*)\]$/s;
+const unescapeKeyed = (s: string): string => s.replace(/\\(.)/gs, '$1');
+
+/**
+ * Mask the segments of a path that are secrets: every segment below a secret-named key or a `secrets` pattern (a
+ * secret used as a map key), the value of a keyed-list segment `[token=…]` whose field is secret-named, and any
+ * secret text. Works on plain JSON Pointers and on `Change.path` (keyed segments).
+ */
+function maskPathWith(path: string, compiled: CompiledSecrets, secrets: readonly string[]): string {
+  if (path === '') return path;
+  const segs = pointerSegments(path);
+  // Keyed segments name their field: judge a secret by the field, as the value's own pointer would be.
+  const plain = segs.map((seg) => {
+    const m = KEYED_SEGMENT.exec(seg);
+    return m ? String(0) : seg;
+  });
+  const depth = secretDepth(plain, compiled.patterns, compiled.isKey);
+  let changed = false;
+  const out = segs.map((seg, i) => {
+    if (depth !== -1 && i > depth) {
+      changed = true;
+      return fingerprint(seg);
+    }
+    const m = KEYED_SEGMENT.exec(seg);
+    if (m && compiled.isKey(unescapeKeyed(m[1]!))) {
+      changed = true;
+      return `[${m[1]!}=${fingerprint(unescapeKeyed(m[2]!))}]`;
+    }
+    const scrubbed = scrubString(seg, secrets);
+    if (scrubbed !== seg) changed = true;
+    return scrubbed;
+  });
+  return changed ? encodePointer(out) : path;
+}
+
+/* ------------------------------------------------------------------ masker */
+
+/** Masks secrets of one pair of documents in changes, free text, values and paths. */
 export interface Masker {
   changes(changes: readonly Change[]): Change[];
   text(s: string): string;
   value<T extends JsonValue | undefined>(v: T): T;
+  /** A JSON Pointer or a `Change.path` with its secret segments masked. */
+  path(p: string): string;
 }
 
-/** Build a masker for the secrets (policy `secrets` patterns and secret-looking keys) found in the documents. */
-export function createMasker(policy: Pick<ResolvedPolicy, 'secrets'>, docs: Array<ConfigDoc | undefined>): Masker {
-  const compiled = compileSecrets(policy.secrets);
-  const secrets = collectSecrets(docs, compiled);
+/**
+ * Build a masker for the secrets (policy `secrets` patterns, secret-looking keys and the policy's `secretKeys`,
+ * passwords in URLs) found in the documents. `extra` adds known secret strings (e.g. secret-named target labels).
+ */
+export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undefined>, extra: Iterable<string> = []): Masker {
+  const compiled = compileSecrets(policy);
+  const secrets = collectSecrets(docs, compiled, extra);
   const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, compiled), secrets) as JsonValue;
+  const path = (p: string): string => maskPathWith(p, compiled, secrets);
   return {
     changes: (changes) =>
       changes.map((c) => {
-        const masked = { ...c };
+        const masked = { ...c, path: path(c.path), pointer: path(c.pointer) };
         if (c.oldValue !== undefined) masked.oldValue = mask(c.oldValue, c.pointer);
         if (c.newValue !== undefined) masked.newValue = mask(c.newValue, c.pointer);
         return masked;
       }),
     text: (s) => scrubString(s, secrets),
     value: <T extends JsonValue | undefined>(v: T) => scrubValue(v, secrets) as T,
+    path,
   };
 }
 
-/** Mask secrets in a gate report: changed values at secret paths and any secret text in messages or details. */
+/** The values of secret-named labels of the plan's targets (so that messages quoting them are scrubbed too). */
+function labelSecrets(plan: RolloutPlan | undefined, isKey: (key: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const w of plan?.waves ?? []) {
+    for (const t of w.targets) for (const [k, v] of Object.entries(t.labels)) if (isKey(k) && v.length >= 4) out.push(v);
+  }
+  return out;
+}
+
+/** A plan with the values of secret-named target labels (`api_token: …`) replaced by their fingerprint. */
+export function maskPlan(plan: RolloutPlan, policy: SecretPolicy): RolloutPlan {
+  const { isKey } = compileSecrets(policy);
+  const secrets = [...new Set(labelSecrets(plan, isKey))].sort((a, b) => b.length - a.length);
+  const text = (s: string): string => scrubString(s, secrets);
+  return {
+    ...plan,
+    waves: plan.waves.map((w) => ({
+      ...w,
+      targets: w.targets.map((t) => {
+        let labels = t.labels;
+        for (const k of Object.keys(t.labels)) {
+          if (isKey(k)) {
+            if (labels === t.labels) labels = { ...t.labels };
+            labels[k] = fingerprint(t.labels[k]!);
+          }
+        }
+        return labels === t.labels && text(t.id) === t.id ? t : { ...t, id: text(t.id), labels };
+      }),
+    })),
+    notes: plan.notes.map((n) => ({ ...n, targetId: text(n.targetId), reason: text(n.reason) })),
+    warnings: plan.warnings.map(text),
+  };
+}
+
+/** Mask secrets in a gate report: values and path segments at secret paths, secret-named target labels, and any secret text in messages or details. */
 export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
-  const m = createMasker(policy, [proposed, current]);
-  const isSecret = compileSecrets(policy.secrets).isSecret;
+  const compiled = compileSecrets(policy);
+  const m = createMasker(policy, [proposed, current], labelSecrets(report.plan, compiled.isKey));
+  const isSecret = compiled.isSecret;
   return {
     ...report,
     findings: report.findings.map((f) => {
+      const path = f.path === undefined ? {} : { path: m.path(f.path) };
       // A finding quoting a literal at a secret path (a number that lost precision): the literal and the number it
       // reads as are not in the parsed values the masker knows, so replace them here.
       if (f.path !== undefined && f.detail && typeof f.detail['literal'] === 'string' && isSecret(f.path)) {
         return {
           ...f,
-          message: `The secret number at ${f.path} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
+          ...path,
+          message: `The secret number at ${m.path(f.path)} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
           detail: { literal: fingerprint(f.detail['literal']) },
         };
       }
-      return { ...f, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
+      return { ...f, ...path, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
     }),
     factors: report.factors.map((x) => ({ ...x, detail: m.text(x.detail) })),
     changes: { ...report.changes, changes: m.changes(report.changes.changes) },
+    ...(report.plan ? { plan: maskPlan(report.plan, policy) } : {}),
   };
 }

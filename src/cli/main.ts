@@ -23,7 +23,7 @@ import { DEFAULT_JOURNAL, ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.j
 import { CONTROL_OPTIONS, runControlCommand, runStatusCommand } from './control.js';
 import { runTestCommand } from './test.js';
 import { VERSION } from '../version.js';
-import { createMasker } from '../secrets.js';
+import { createMasker, maskPlan } from '../secrets.js';
 
 /** Streams and environment of one CLI run (injected for tests). */
 export interface CliIo {
@@ -488,7 +488,7 @@ function plan(args: readonly string[], io: CliIo): number {
   if (chosen.length === 0) {
     result.warnings.push('the policy defines no rollout.stages: every target would change at once (add a small canary stage)');
   }
-  io.stdout(formatPlan(result, format, { color: colorOf(values, io) }));
+  io.stdout(formatPlan(maskPlan(result, policy), format, { color: colorOf(values, io) }));
   return 0;
 }
 

@@ -594,6 +594,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
       reason: s.reason ?? `sensitive path ${s.path}`,
     })),
     secrets: [...(d.secrets ?? [])],
+    secretKeys: { add: [...(d.secretKeys?.add ?? [])], exempt: [...(d.secretKeys?.exempt ?? [])] },
     planes: { control: [...(d.planes?.control ?? [])], data: [...(d.planes?.data ?? [])] },
     windows: [...(d.windows ?? []).map((w) => (w.source === undefined ? { ...w, source: windowSource } : { ...w })), ...imported],
     scoring: {

@@ -105,6 +105,8 @@ export interface PolicyDocument {
   sensitive?: SensitiveSpec[];
   /** JSON Pointer patterns of secrets: their values never appear in reports, shown as a fingerprint. */
   secrets?: string[];
+  /** Key names treated as secrets besides the built-in ones, and built-in ones to exempt (see `SecretKeyNames`). */
+  secretKeys?: { add?: string[]; exempt?: string[] };
   planes?: { control?: string[]; data?: string[] };
   windows?: WindowSpec[];
   windowImports?: WindowImportSpec[];
@@ -164,6 +166,8 @@ export interface ResolvedPolicy {
   rules?: ResolvedRule[];
   sensitive: Array<{ path: string; weight: number; reason: string }>;
   secrets: string[];
+  /** Secret key names added to and exempted from the built-in ones. */
+  secretKeys?: { add: string[]; exempt: string[] };
   planes: { control: string[]; data: string[] };
   /** Policy windows plus imported ones. */
   windows: WindowSpec[];
