@@ -9,7 +9,7 @@ import { changesJson, planJson, reportJson } from './json.js';
 import { reportMarkdown } from './markdown.js';
 import { sarifLog } from './sarif.js';
 import { changesText, planText, reportText } from './text.js';
-import { jsonText } from './util.js';
+import { guardLineStarts, jsonText } from './util.js';
 
 /** Output formats of {@link formatReport}. */
 export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github' | 'junit' | 'gitlab';
@@ -90,11 +90,11 @@ export function formatReport(report: GateReport, format: ReportFormat, options?:
   const o = resolveOptions(options);
   switch (format) {
     case 'text':
-      return reportText(report, o.color);
+      return guardLineStarts(reportText(report, o.color));
     case 'json':
       return reportJson(report);
     case 'markdown':
-      return reportMarkdown(report);
+      return guardLineStarts(reportMarkdown(report));
     case 'sarif':
       return jsonText(sarifLog(report, o.toolVersion, o.baseDir, o.root));
     case 'github':
@@ -115,7 +115,7 @@ export function formatReport(report: GateReport, format: ReportFormat, options?:
  */
 export function formatChanges(changes: ChangeSummary, format: 'text' | 'json', options?: FormatOptions): string {
   const o = resolveOptions(options);
-  if (format === 'text') return changesText(changes, o.color);
+  if (format === 'text') return guardLineStarts(changesText(changes, o.color));
   if (format === 'json') return changesJson(changes);
   return badFormat(format, ['text', 'json']);
 }
@@ -126,7 +126,7 @@ export function formatChanges(changes: ChangeSummary, format: 'text' | 'json', o
  */
 export function formatPlan(plan: RolloutPlan, format: 'text' | 'json', options?: FormatOptions): string {
   const o = resolveOptions(options);
-  if (format === 'text') return planText(plan, o.color);
+  if (format === 'text') return guardLineStarts(planText(plan, o.color));
   if (format === 'json') return planJson(plan);
   return badFormat(format, ['text', 'json']);
 }

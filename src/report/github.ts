@@ -2,11 +2,11 @@
 import { createHash } from 'node:crypto';
 import type { Finding, GateReport, Severity } from '../types.js';
 import { reportText } from './text.js';
-import { changeCountsText, documentFile, plural, repoPath, scoreText } from './util.js';
+import { changeCountsText, documentFile, plural, repoPath, scoreText, stripCommandControls } from './util.js';
 
-/** Escape the data (message) part of a workflow command: `%`, `\r`, `\n`. */
+/** Escape the data (message) part of a workflow command: `%`, `\r`, `\n`; C0/C1 controls and bidi overrides are stripped. */
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return stripCommandControls(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 /** Escape a property value of a workflow command: as data, plus `:` and `,`. */

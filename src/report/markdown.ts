@@ -19,7 +19,7 @@ export function mdText(s: string): string {
 
 /** A code span that survives backticks in the content; `|` escaped so it is safe in a table cell. */
 export function mdCode(s: string): string {
-  const one = safeText(s, true);
+  const one = safeText(s, true); // `##[` comes out as `##\[`: inside a code span a visible escape
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   const pad = one.startsWith('`') || one.endsWith('`') || one === '' ? ' ' : '';

@@ -28,9 +28,13 @@ function verdictWord(p: Painter, v: Verdict): string {
   return p.bold(v === 'block' ? p.red(word) : v === 'warn' ? p.yellow(word) : p.green(word));
 }
 
-/** Indent the continuation lines of a multi-line message so each finding stays one visual block. */
-function indentContinuation(s: string, indent: string): string {
-  return s.replace(/\r?\n/g, `\n${indent}`);
+/**
+ * Continuation lines of a multi-line message (its newlines may come from config data) are indented under the
+ * message and marked with `| `: each stays part of its finding, and none can start with `::` (a CI runner trims
+ * the indentation and would execute a line starting with a workflow command).
+ */
+function markContinuation(s: string, indent: string): string {
+  return s.replace(/\n/g, `\n${indent}| `);
 }
 
 function findingLines(p: Painter, findings: readonly Finding[]): string[] {
@@ -40,7 +44,7 @@ function findingLines(p: Painter, findings: readonly Finding[]): string[] {
   const indent = ' '.repeat(2 + 5 + 2 + whereWidth + 2 + ruleWidth + 2);
   return rows.map(({ f, where, rule }) => {
     const marker = paintSeverity(p, f.severity, f.severity.padEnd(5));
-    const message = indentContinuation(safeText(f.message), indent);
+    const message = markContinuation(safeText(f.message), indent);
     return `  ${marker}  ${where.padEnd(whereWidth)}  ${rule.padEnd(ruleWidth)}  ${message}`;
   });
 }

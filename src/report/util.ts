@@ -29,10 +29,39 @@ const visible = (c: string): string => {
 
 /**
  * Make control characters visible (`\u001b`) so that data in a report cannot drive the terminal
- * (ANSI escapes) or hide text (bidi overrides). Tabs and, unless `singleLine`, newlines are kept.
+ * (ANSI escapes) or hide text (bidi overrides), and neutralise the legacy workflow-command marker `##[` (shown as
+ * `##\[`). Tabs and, unless `singleLine`, newlines are kept.
  */
 export function safeText(s: string, singleLine = false): string {
-  return s.replace(singleLine ? UNSAFE_CHARS_NO_NL : UNSAFE_CHARS, visible);
+  return neutraliseLegacyCommands(s.replace(singleLine ? UNSAFE_CHARS_NO_NL : UNSAFE_CHARS, visible), '##\\[');
+}
+
+/* ------------------------------------------------------- CI log injection */
+
+/**
+ * GitHub's runner executes a log line as a workflow command when it starts with `::` (after leading spaces) and,
+ * in the legacy form, when it contains `##[` anywhere. Every format that can be printed to a CI log keeps data from
+ * forming either: data never starts a line of its own (newlines in data are escaped), `##[` in data is written
+ * another way, and {@link guardLineStarts} escapes any line that would still start with `::`.
+ */
+const LEGACY_COMMAND = /##\[/g;
+
+/** Replace every `##[` by `replacement` (a form that reads the same to people or parsers, e.g. `##\u005b` in JSON). */
+export function neutraliseLegacyCommands(s: string, replacement: string): string {
+  return s.includes('##[') ? s.replace(LEGACY_COMMAND, replacement) : s;
+}
+
+/** Escape `::` at the start of any line (after spaces) as `\::`: the output of a format that never starts a line with a command. */
+export function guardLineStarts(text: string): string {
+  return /^[ \t]*::/m.test(text) ? text.replace(/^([ \t]*)::/gm, '$1\\::') : text;
+}
+
+// C0 (except \n and \r, which workflow-command escaping encodes), C1, line/paragraph separators, bidi controls.
+const COMMAND_UNSAFE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Strip C0/C1 controls and bidi overrides/isolates from the text of a workflow command (annotations render raw). */
+export function stripCommandControls(s: string): string {
+  return s.replace(COMMAND_UNSAFE, '');
 }
 
 /* ------------------------------------------------------------------ colour */
@@ -344,5 +373,6 @@ export function orderedPlan(p: RolloutPlan): RolloutPlan {
 
 /** JSON text: 2-space indent and a trailing newline. */
 export function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  // `##[` only occurs inside strings: `\u005b` is the same `[` to a JSON parser, and no command to a CI runner.
+  return `${neutraliseLegacyCommands(JSON.stringify(value, null, 2), '##\\u005b')}\n`;
 }
