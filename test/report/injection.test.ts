@@ -40,7 +40,9 @@ const policy = {
   windows: PAYLOADS.map((p, i) => ({ name: `freeze ${i} ${p}`, kind: 'freeze', start: '2025-06-01T00:00:00Z', end: '2025-06-02T00:00:00Z' })),
   rollout: { stages: [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], failureDomain: 'region' },
 };
-const targets = { targets: PAYLOADS.map((p, i) => ({ id: `t${i} ${p}`, labels: { region: `r${i % 3} ${p}` } })) };
+// A targets file refuses control characters in ids and labels (exit 2): targets carry the payloads without them.
+const printable = PAYLOADS.filter((p) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(p));
+const targets = { targets: printable.map((p, i) => ({ id: `t${i} ${p}`, labels: { region: `r${i % 3} ${p}` } })) };
 // A YAML file with a duplicate hostile key, named with a newline and a command.
 const fileName = `proposed\n::error::forged ##[add-mask]x.yaml`;
 const yamlKey = JSON.stringify(`dup\n::add-mask::forged ##[x]`);
