@@ -5,6 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { JsonObject } from '../types.js';
+import { linearRegExp } from './linear-regex.js';
 
 // ajv-formats is CommonJS with a `default` property; the default import differs between Node ESM and bundlers.
 const addFormats: FormatsPlugin =
@@ -33,7 +34,9 @@ export function compileConfigSchema(schema: JsonObject): ValidateFunction {
   const dialect = schemaDialect(schema);
   // ownProperties: `properties`/`required` look at own keys only, so a config's own `__proto__` or `constructor`
   // key is validated as data and an absent one is not "present" through Object.prototype.
-  const opts = { allErrors: true, strict: false, logger: false as const, verbose: false, ownProperties: true };
+  // code.regExp: schema patterns run natively only when their form is linear, else in RE2JS (linear-time matching),
+  // so that `pattern: ^(a+)+$` cannot make a config value cost minutes (see linear-regex.ts).
+  const opts = { allErrors: true, strict: false, logger: false as const, verbose: false, ownProperties: true, code: { regExp: linearRegExp } };
   const ajv = dialect === '2020-12' ? new Ajv2020(opts) : dialect === '2019-09' ? new Ajv2019(opts) : new Ajv(opts);
   addFormats(ajv);
   let toCompile: JsonObject = schema;
