@@ -148,7 +148,9 @@ function compile(pattern: string, flags: string): RegExpLike {
     } catch (err) {
       throw new UnboundedPatternError(pattern, `cannot be run by the linear-time regex engine (${err instanceof Error ? err.message : String(err)})`);
     }
-    out = { test: (s: string) => re.test(s) };
+    // ajv keys its compiled patterns by `toString()`: each pattern needs its own (RegExp's is `/source/flags`).
+    const id = `re2js:/${pattern}/${flags}`;
+    out = { test: (s: string) => re.test(s), toString: () => id } as RegExpLike;
   }
   if (cache.size >= 1000) cache.clear();
   cache.set(key, out);

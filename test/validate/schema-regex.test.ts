@@ -85,6 +85,22 @@ describe('the engine agrees with JavaScript RegExp (reference)', () => {
     for (const s of INPUTS) expect(ours.test(s), `${pattern} on ${JSON.stringify(s)}`).toBe(ref.test(s));
   });
 
+  it('through ajv: many patterns in one schema, each with its own engine (valid values pass, invalid ones fail)', () => {
+    const props: Record<string, { type: string; pattern: string }> = {};
+    PATTERNS.forEach((p, i) => (props[`p${i}`] = { type: 'string', pattern: p }));
+    const gate = createGate(resolvePolicy({ version: 1, schema: { type: 'object', properties: props } }));
+    for (const s of INPUTS) {
+      const proposed: Record<string, string> = {};
+      PATTERNS.forEach((_, i) => (proposed[`p${i}`] = s));
+      const failing = gate
+        .evaluate({ proposed, at: AT })
+        .findings.filter((f) => f.rule === 'schema')
+        .map((f) => f.path);
+      const expected = PATTERNS.flatMap((p, i) => (new RegExp(p, 'u').test(s) ? [] : [`/p${i}`]));
+      expect(failing.sort(), JSON.stringify(s)).toEqual(expected.sort());
+    }
+  });
+
   it('routes by form: linear forms run natively, the rest in RE2JS', () => {
     for (const p of ['^[a-z][a-z0-9_]*$', '^[A-Z]{2}$', '^\\d{3}-\\d+$']) expect(isNativeLinear(p), p).toBe(true);
     for (const p of ['^\\d+\\.\\d+\\.\\d+$', '^(foo|bar)$', 'abc', '^(a+)+$', '^(ab)?c+$', '^[a-z]{1,5000}$', '^(?=a)a$']) expect(isNativeLinear(p), p).toBe(false);
