@@ -5,7 +5,7 @@
 //
 //   npm run bench                       # build, then every benchmark at full size
 //   node bench/run.mjs --quick          # smoke run with small sizes (or BENCH_QUICK=1)
-//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, memory, growth, rules, analysis
+//   node bench/run.mjs --only=gate,diff # a subset: gate, diff, yaml, small, cli, rollout, rollout-pg, memory, growth, rules, analysis
 //   CONFGATE_DIST=/path/to/index.js node bench/run.mjs   # another build of the library
 //
 // Data are generated with a deterministic PRNG (bench/lib.mjs).
@@ -315,6 +315,46 @@ async function benchRollout() {
   row(`rollout, ${fmtN(SIZE)} targets, FileJournal`, r.ours, r.floor, 3);
 }
 
+// ---------------------------------------------------------------- rollout with the PostgreSQL store
+
+// The same 100k-target rollout journaled in PostgreSQL (127.0.0.1:5432, database `test`; CONFGATE_BENCH_PG overrides)
+// and in a FileJournal, measured in alternation in one run. A fresh schema, dropped afterwards; a fresh scope per run.
+async function benchRolloutPg() {
+  const url = process.env.CONFGATE_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `confgate_bench_${process.pid}`;
+  header(`rollout: ${fmtN(SIZE)} targets, PostgreSQL store vs FileJournal (same run; ${url.replace(/:[^:@/]*@/, ':***@')})`);
+  const targets = makeTargets(SIZE);
+  const plan = cg.planRollout({ targets, stages: STAGES, failureDomain: 'region', at: AT });
+  const dir = mkdtempSync(path.join(tmpdir(), 'confgate-bench-pg-'));
+  const proposed = { version: '1.0.1' };
+  const lkg = { version: '1.0.0' };
+  const noop = () => undefined;
+  let k = 0;
+  const run = async (journal) => {
+    const r = await cg.runRollout({ plan, proposed, lkg, apply: noop, health: noop, rollback: noop, concurrency: 256, journal });
+    if (r.status !== 'completed') throw new Error(`rollout ${r.status}: ${r.reason}`);
+    return r;
+  };
+  try {
+    const pgRun = () => run(new cg.PostgresJournal(url, { schema, scope: `bench-${k++}` }));
+    const fileRun = async () => {
+      const journal = new cg.FileJournal(path.join(dir, `journal-${k++}.jsonl`), { lockDir: path.join(dir, 'locks') });
+      await run(journal);
+      rmSync(journal.path, { force: true });
+    };
+    const [p, f] = await measurePairAsync([pgRun, fileRun], { runs: QUICK ? 3 : 5, warmup: 1 });
+    console.log(`  PostgreSQL ${fmtMs(p.ms)} ms, FileJournal ${fmtMs(f.ms)} ms`);
+    row(`rollout, ${fmtN(SIZE)} targets, PostgreSQL store`, p.ms, f.ms, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    const { default: pg } = await import('pg');
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+}
+
 // ---------------------------------------------------------------- memory
 
 function benchMemory() {
@@ -411,6 +451,7 @@ const benches = [
   ['small', benchSmall],
   ['cli', benchCli],
   ['rollout', benchRollout],
+  ['rollout-pg', benchRolloutPg],
   ['memory', benchMemory],
   ['growth', benchGrowth],
   ['rules', benchRules],

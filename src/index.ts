@@ -56,6 +56,23 @@ export {
 } from './windows/index.js';
 export type { ICalImportOptions, StatuspageImportOptions, WindowFindingsInput, WindowListing } from './windows/index.js';
 
+// Stores: file (one host) and PostgreSQL (many deployers), leases, fencing, audit
+export { PostgresJournal, auditFromEnv, ciFromEnv, documentHash, isPostgresUrl, JOURNAL_KEY_ENV, openJournal } from './store/index.js';
+export type {
+  AuditInfo,
+  FileJournalOptions,
+  HistoryEntry,
+  JournalProblem,
+  LeaseOptions,
+  LeaseRecord,
+  LeasedJournal,
+  LockHolder,
+  PostgresJournalOptions,
+  ReadOutcome,
+  StoreOptions,
+  SuppliedDocuments,
+} from './store/index.js';
+
 // Rollout
 export {
   FileJournal,

@@ -9,11 +9,11 @@
  *   why and what the engine did with it (`pending` while not yet picked up).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import path from 'node:path';
 import { ConfgateError } from '../errors.js';
-import { FileJournal } from '../rollout/journal.js';
+import { isPostgresUrl } from '../store/postgres.js';
+import type { LeasedJournal } from '../store/types.js';
+import { cliJournal, journalLocation, scopeOf, showLocation } from './store.js';
 import type { JournalRecord, OperatorCommandName, OperatorCommandRecord, SerializedResult, TargetState } from '../rollout/types.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
@@ -23,6 +23,7 @@ type Values = Record<string, string | boolean | undefined>;
 /** Options of `confgate control` / `confgate status` (for `parseArgs`). */
 export const CONTROL_OPTIONS = {
   journal: { type: 'string' },
+  scope: { type: 'string' },
   reason: { type: 'string' },
   format: { type: 'string' },
 } as const;
@@ -34,10 +35,14 @@ function shown(s: string): string {
   return /[\u0000-\u001f\u007f-\u009f]/.test(s) ? JSON.stringify(s) : s;
 }
 
-function journalPath(values: Values, io: CliIo, dflt: string): string {
+/** The journal named by `--journal` (a file or a PostgreSQL URL; else `CONFGATE_JOURNAL`, else the default file) and `--scope`. */
+function journalOf(values: Values, io: CliIo): { location: string; journal: LeasedJournal } {
   const j = values['journal'];
-  const file = typeof j === 'string' && j !== '' ? j : dflt;
-  return path.resolve(io.cwd, file);
+  const location = journalLocation(typeof j === 'string' && j !== '' ? j : undefined, io);
+  const s = values['scope'];
+  const scope = scopeOf(typeof s === 'string' ? s : undefined, undefined, undefined);
+  if (isPostgresUrl(location) && scope === undefined) throw new UsageError('--scope is required with a PostgreSQL journal');
+  return { location, journal: cliJournal(location, io, scope === undefined ? {} : { scope }) };
 }
 
 /** What `confgate status` reports. */
@@ -67,25 +72,23 @@ export interface RolloutStatusReport {
   }>;
 }
 
-function lockHolder(journal: FileJournal): string {
-  let pid: number;
+/** Who runs the rollout, from the scope's lease: `running (pid N on HOST, token T)` or `not running (...)`. */
+async function lockHolder(journal: LeasedJournal): Promise<string> {
+  let lease;
   try {
-    pid = Number(readFileSync(journal.lockPath, 'utf8').trim());
+    lease = await journal.lockInfo();
   } catch {
-    return 'not running';
+    return 'unknown (the lock cannot be read)';
   }
-  if (!Number.isInteger(pid) || pid <= 0) return 'not running';
-  try {
-    process.kill(pid, 0);
-    return `running (pid ${pid})`;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? `running (pid ${pid})` : 'not running (stale lock)';
-  }
+  if (!lease || lease.state !== 'held') return 'not running';
+  const h = lease.holder;
+  if (Date.parse(lease.expiresAt) <= Date.now()) return `not running (the lease of pid ${h.pid} on ${h.host} expired at ${lease.expiresAt})`;
+  return `running (pid ${h.pid} on ${h.host}, token ${lease.token})`;
 }
 
 /** Build the status of the journal's last rollout. Throws a ConfgateError when the journal holds none. */
-export async function rolloutStatus(file: string): Promise<RolloutStatusReport> {
-  const journal = new FileJournal(file);
+export async function rolloutStatus(file: string, opened?: LeasedJournal): Promise<RolloutStatusReport> {
+  const journal = opened ?? cliJournal(file, { env: process.env, cwd: process.cwd() } as CliIo, {});
   const records = await journal.read();
   let start = -1;
   for (let i = records.length - 1; i >= 0; i--) {
@@ -153,7 +156,7 @@ export async function rolloutStatus(file: string): Promise<RolloutStatusReport> 
   commands.sort((a, b) => a.seq - b.seq);
   const counts: Record<string, number> = {};
   for (const s of Object.values(targets)) counts[s.status] = (counts[s.status] ?? 0) + 1;
-  const proc = finished ? 'finished' : lockHolder(journal);
+  const proc = finished ? 'finished' : await lockHolder(journal);
   const report: RolloutStatusReport = {
     journal: file,
     rolloutId: started.id,
@@ -198,7 +201,14 @@ export function formatStatus(s: RolloutStatusReport): string {
 export async function runStatusCommand(values: Values, io: CliIo, defaultJournal: string): Promise<number> {
   const format = values['format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
-  const report = await rolloutStatus(journalPath(values, io, defaultJournal));
+  void defaultJournal;
+  const { location, journal } = journalOf(values, io);
+  let report: RolloutStatusReport;
+  try {
+    report = await rolloutStatus(isPostgresUrl(location) ? showLocation(location, io) : location, journal);
+  } finally {
+    await (journal as { close?: () => Promise<void> }).close?.();
+  }
   io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
   return 0;
 }
@@ -211,8 +221,11 @@ export async function runControlCommand(positionals: string[], values: Values, i
   const command = positionals[0] as OperatorCommandName;
   const reason = values['reason'];
   if (reason !== undefined && (typeof reason !== 'string' || reason.trim() === '')) throw new UsageError('--reason needs a text');
-  const file = journalPath(values, io, defaultJournal);
-  const status = await rolloutStatus(file);
+  void defaultJournal;
+  const { location, journal } = journalOf(values, io);
+  const file = showLocation(location, io);
+  try {
+  const status = await rolloutStatus(file, journal);
   if (status.status !== 'running' && status.status !== 'held') {
     throw new ConfgateError('E_JOURNAL', `rollout ${status.rolloutId} in ${file} has already finished (${status.status}): nothing to ${command}`);
   }
@@ -224,8 +237,7 @@ export async function runControlCommand(positionals: string[], values: Values, i
       user = 'unknown';
     }
   }
-  const journal = new FileJournal(file);
-  await journal.postCommand({
+  await journal.postCommand!({
     command,
     id: randomUUID(),
     rolloutId: status.rolloutId,
@@ -239,4 +251,7 @@ export async function runControlCommand(positionals: string[], values: Values, i
     io.stderr('confgate: warning: no process is running this rollout: continue it with `confgate rollout --resume --forward ...` or roll it back with `confgate rollout --resume --rollback HOOK`\n');
   }
   return 0;
+  } finally {
+    await (journal as { close?: () => Promise<void> }).close?.();
+  }
 }

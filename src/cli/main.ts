@@ -22,6 +22,7 @@ import { formatWindows } from './format-windows.js';
 import { DEFAULT_JOURNAL, ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
 import { CONTROL_OPTIONS, runControlCommand, runStatusCommand } from './control.js';
 import { runTestCommand } from './test.js';
+import { historyCommand, unlockCommand } from './store.js';
 import { VERSION } from '../version.js';
 import { createMasker, maskPlan } from '../secrets.js';
 
@@ -62,14 +63,17 @@ Usage:
   confgate plan    --targets FILE [--policy FILE] [--at ISO-8601] [--format text|json] [--revert "reason"]
   confgate windows --policy FILE [--at ISO-8601] [--days N] [--format text|json]
   confgate rollout --proposed FILE --current FILE --targets FILE --apply HOOK --rollback HOOK
-                   [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE] [--resume]
+                   [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE|URL] [--resume]
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
+                   [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION]
                    [--at ISO-8601] [--override "reason"] [--revert "reason"] [--format text|json]
                    [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
-  confgate rollout --resume --rollback HOOK [--journal FILE] [--format text|json]
   confgate rollout --resume --forward --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE] ...
-  confgate control pause|continue|promote|abort [--journal FILE] [--reason TEXT]
-  confgate status  [--journal FILE] [--format text|json]
+  confgate rollout --resume --rollback HOOK [--journal FILE|URL] [--current FILE] [--format text|json]
+  confgate control pause|continue|promote|abort [--journal FILE|URL] [--scope NAME] [--reason TEXT]
+  confgate status  [--journal FILE|URL] [--scope NAME] [--format text|json]
+  confgate unlock  [--journal FILE|URL] [--scope NAME] [--force ROLLOUT-ID] [--format text|json]
+  confgate history [--journal FILE|URL] [--scope NAME] [--limit N] [--format text|json]
   confgate test    [DIR] [--policy FILE] [--format text|json|junit]   (policy unit tests; DIR
                    defaults to confgate-tests/ next to the policy)
   confgate --version | --help
@@ -146,8 +150,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'status':
         return await runStatusCommand(parse(rest, CONTROL_OPTIONS).values, io, DEFAULT_JOURNAL);
+      case 'unlock':
+        return await unlockCommand(rest, io);
+      case 'history':
+        return await historyCommand(rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows, rollout, control, status or test)`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (expected check, diff, plan, windows, rollout, control, status, test, unlock or history)`);
     }
   } catch (err) {
     return fail(err, io);

@@ -37,7 +37,10 @@ import {
 } from '../rollout/index.js';
 import { createMasker } from '../secrets.js';
 import type { Change, ConfigDoc, JsonValue, Target } from '../types.js';
-import { tryParseDuration } from '../units.js';
+import { auditFromEnv, isPostgresUrl, JOURNAL_KEY_ENV, openJournal } from '../store/index.js';
+import type { FileJournalOptions, LeasedJournal, PostgresJournalOptions, StoreOptions, SuppliedDocuments } from '../store/index.js';
+import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store.js';
+import { formatDuration, tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
 
@@ -71,6 +74,10 @@ export const ROLLOUT_OPTIONS = {
   concurrency: { type: 'string' },
   'hook-timeout': { type: 'string' },
   'health-interval': { type: 'string' },
+  scope: { type: 'string' },
+  actor: { type: 'string' },
+  reason: { type: 'string' },
+  'lease-ttl': { type: 'string' },
 } as const;
 
 /** Default journal file, in the working directory. */
@@ -338,13 +345,74 @@ function promoteFrom(hook: AdapterHook, lkg: unknown, changes: Change[]): Promot
   };
 }
 
+/** The documents a resume may need: `--current` (the LKG, to roll back) and `--proposed` (to go forward), when given. */
+function resumeDocuments(values: Values, io: CliIo, h: Helpers): SuppliedDocuments {
+  const docs: SuppliedDocuments = {};
+  const cur = h.str(values, 'current');
+  const prop = h.str(values, 'proposed');
+  if (cur === undefined && prop === undefined) return docs;
+  const policy = h.policyOf(io, h.str(values, 'policy'));
+  if (cur !== undefined) {
+    const d = h.readDoc(io, cur, policy);
+    if (d.value === undefined || d.failed) throw new UsageError(`--current ${d.file} must be a valid config: it is the rollback target`);
+    docs.lkg = d.value;
+  }
+  if (prop !== undefined) {
+    const d = h.readDoc(io, prop, policy);
+    if (d.value !== undefined && !d.failed) docs.proposed = d.value;
+  }
+  return docs;
+}
+
+/** Before a resume: say which rollout it is, how old its LKG is, and whether the journal is damaged. */
+async function reportResume(journal: LeasedJournal, io: CliIo): Promise<void> {
+  let out;
+  try {
+    out = await journal.readChecked();
+  } catch {
+    return; // the resume reports it
+  }
+  const started = [...out.records].reverse().find((r) => r.type === 'rollout.started');
+  if (started && started.type === 'rollout.started') {
+    const ageMs = io.now().getTime() - Date.parse(started.ts);
+    let version = '';
+    try {
+      const v = (started.lkg as { version?: unknown } | null | undefined)?.version;
+      if (typeof v === 'string' || typeof v === 'number') version = ` version ${String(v)}`;
+    } catch {
+      /* the LKG was not supplied: the resume says so */
+    }
+    const age = Number.isFinite(ageMs) && ageMs >= 0 ? ` ${formatDuration(ageMs)} ago` : '';
+    io.stderr(`confgate: resuming rollout ${started.id}, started ${started.ts}${age}; its LKG${version} is the rollback target\n`);
+  }
+  if (out.problems.length > 0) {
+    const list = out.problems.slice(0, 3).map((p) => `at ${p.at}: ${p.message}`).join('; ');
+    io.stderr(`confgate: warning: the journal is damaged (${out.problems.length} problem${out.problems.length === 1 ? '' : 's'}: ${list}): every target of every stage that may have started is rolled back\n`);
+  }
+  if (out.fencedOut > 0) io.stderr(`confgate: note: ${out.fencedOut} journal record${out.fencedOut === 1 ? '' : 's'} from a holder that had lost its lease were ignored\n`);
+}
+
 /** Run `confgate rollout`. Exit 0 when completed, 1 when blocked, rolled back, aborted, failed, held or incomplete, 2 for usage. */
 export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): Promise<number> {
   const format = h.formatOf(values, ['text', 'json'] as const);
   const resume = values['resume'] === true;
   const forwardResume = values['forward'] === true;
   if (forwardResume && !resume) throw new UsageError('--forward goes with --resume (it continues an interrupted or held rollout)');
-  const journal = h.resolveFile(io, h.str(values, 'journal') ?? DEFAULT_JOURNAL);
+  // --journal FILE|postgres://…, else CONFGATE_JOURNAL, else ./confgate-rollout.journal (src/cli/store.ts)
+  const journal = journalLocation(h.str(values, 'journal'), io);
+  const leaseTtl = durationOption(h, values, 'lease-ttl');
+  const storeOptions = (scope: string | undefined, extra: Partial<StoreOptions> = {}): FileJournalOptions & PostgresJournalOptions => ({
+    ...(scope === undefined ? {} : { scope }),
+    ...envStoreOptions(io),
+    ...(leaseTtl === undefined ? {} : { leaseTtl }),
+    ...extra,
+  });
+  const audit = { ...(h.str(values, 'actor') ? { actor: h.str(values, 'actor')! } : {}), ...(h.str(values, 'reason') ? { reason: h.str(values, 'reason')! } : {}) };
+  const resumeScope = (): string | undefined => {
+    const scope = scopeOf(h.str(values, 'scope'), undefined, undefined);
+    if (isPostgresUrl(journal) && scope === undefined) throw new UsageError('--resume with a PostgreSQL journal needs --scope (the scope of the rollout to resume)');
+    return scope;
+  };
   const hookTimeout = durationOption(h, values, 'hook-timeout');
   const healthInterval = durationOption(h, values, 'health-interval');
   const approvalTimeout = durationOption(h, values, 'approval-timeout');
@@ -368,13 +436,28 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     ...(headers ? { headers } : {}),
     ...(timeout === undefined ? {} : { timeout }),
   });
-  const rollback = hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout));
+  // Fencing: before every hook call the lease is confirmed (a sync check while it is fresh; a renewal when it may have
+  // run out, e.g. after the process was stopped); a holder that lost it calls no hook (the call fails instead), and
+  // every hook gets the token (CONFGATE_FENCE).
+  let leased: LeasedJournal | undefined;
+  const fenced = (hook: AdapterHook): AdapterHook => async (target, ctx) => {
+    const g = leased?.guard();
+    if (g) await g;
+    const fence = leased?.fence;
+    return hook(target, fence === undefined ? ctx : Object.assign(ctx, { fence }));
+  };
+  const fencedApproval = (hook: ApprovalHook): ApprovalHook => async (stage, ctx) => {
+    const g = leased?.guard();
+    if (g) await g;
+    return hook(stage, ctx);
+  };
+  const rollback = fenced(hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout)));
   const verifySpec = h.str(values, 'verify');
-  const verify = verifySpec ? hookFrom(verifySpec, io, hookOpts(hookTimeout)) : undefined;
+  const verify = verifySpec ? fenced(hookFrom(verifySpec, io, hookOpts(hookTimeout))) : undefined;
   const promoteSpec = h.str(values, 'promote');
-  const promoteHook = promoteSpec ? hookFrom(promoteSpec, io, hookOpts(hookTimeout)) : undefined;
+  const promoteHook = promoteSpec ? fenced(hookFrom(promoteSpec, io, hookOpts(hookTimeout))) : undefined;
   const approvalSpec = h.str(values, 'approval');
-  const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts(approvalTimeout)) : undefined;
+  const approval = approvalSpec ? fencedApproval(approvalHookFrom(approvalSpec, io, hookOpts(approvalTimeout))) : undefined;
   const timeouts = hookTimeout === undefined ? {} : { applyTimeout: hookTimeout, rollbackTimeout: hookTimeout };
 
   // --events: every event as one JSON line with `v` and `ts`, secrets masked (values known once the configs are read)
@@ -406,7 +489,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   try {
     let result: RolloutResult;
     if (resume && !forwardResume) {
-      result = await resumeRollout(journal, {
+      // The journal keeps documents as hashes (or encrypted with CONFGATE_JOURNAL_KEY): --current supplies the LKG.
+      // salvage: a damaged journal is resumed in doubt (every target of every started stage is rolled back) and a
+      // journal that cannot be written (read-only, full) does not stop the rollback; both are reported
+      leased = openJournal(journal, storeOptions(resumeScope(), { documents: resumeDocuments(values, io, h), audit: auditFromEnv(audit, io.env), salvage: true }));
+      await reportResume(leased, io);
+      result = await resumeRollout(leased, {
         rollback,
         onEvent,
         ...(verify ? { verify } : {}),
@@ -414,14 +502,14 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
       });
     } else {
-      const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
+      const apply = fenced(hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout)));
       const policy = h.policyOf(io, h.str(values, 'policy'));
       const hc = policy.rollout.health;
       // a zero health timeout would fail every check (and runRollout rejects it under its own option name)
       if (!(hc.timeoutMs > 0)) throw new UsageError(`the policy's \`rollout.health.timeout\` must be greater than 0, got ${hc.timeoutMs}ms`);
       const healthSpec = h.str(values, 'health');
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
-      const healthHook = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
+      const healthHook = healthSpec ? fenced(hookFrom(healthSpec, io, hookOpts(hc.timeoutMs))) : undefined;
       // The policy's metrics (rollout.analysis) are a health check of their own: no --health hook needed; with one,
       // both must pass. Measurements that are not Successful are shown on stderr as they happen.
       const analysis = policy.rollout.analysis
@@ -458,13 +546,21 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       if (resume) {
         const masker = createMasker(policy, []);
         mask = (e) => masker.value(e as unknown as JsonValue);
-        result = await resumeRollout(journal, {
+        // going forward needs the proposed config (--proposed) unless the journal was written with CONFGATE_JOURNAL_KEY
+        const documents = resumeDocuments(values, io, h);
+        if (documents.proposed === undefined && !io.env[JOURNAL_KEY_ENV]) {
+          throw new UsageError('--resume --forward needs --proposed FILE and --current FILE: the journal keeps only their hashes (or set CONFGATE_JOURNAL_KEY to the key the rollout used)');
+        }
+        leased = openJournal(journal, storeOptions(resumeScope(), { documents, audit: auditFromEnv(audit, io.env) }));
+        await reportResume(leased, io);
+        result = await resumeRollout(leased, {
           ...common,
           forward: true,
           ...(promoteHook ? { promote: promoteFrom(promoteHook, undefined, []) } : {}),
         });
       } else {
-        const targets = h.readTargets(io, h.requireStr(values, 'targets'));
+        const targetsFile = h.requireStr(values, 'targets');
+        const targets = h.readTargets(io, targetsFile);
         const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
         const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
         const masker = createMasker(policy, [proposed, current]);
@@ -489,7 +585,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
           changes,
           targets,
           ...(promoteHook ? { promote: promoteFrom(promoteHook, current.value, changes) } : {}),
-          journal,
+          journal: (leased = openJournal(
+            journal,
+            storeOptions(scopeOf(h.str(values, 'scope'), policy.rollout.scope, targetsFile), {
+              audit: auditFromEnv({ ...audit, verdict: report.verdict, score: report.score }, io.env),
+            }),
+          )),
         };
         try {
           result = await runRollout(options);
@@ -497,7 +598,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
           if (err instanceof ConfgateError && err.code === 'E_JOURNAL_UNFINISHED') {
             throw new ConfgateError(
               'E_JOURNAL_UNFINISHED',
-              `${path.relative(io.cwd, journal) || journal} holds an unfinished rollout (the process stopped, or it was held): roll it back with \`confgate rollout --resume --rollback HOOK\`, or continue it with \`confgate rollout --resume --forward ...\`, before starting another`,
+              `${showLocation(journal, io)} holds an unfinished rollout (the process stopped, or it was held): roll it back with \`confgate rollout --resume --rollback HOOK\`, or continue it with \`confgate rollout --resume --forward ...\`, before starting another`,
               { cause: err },
             );
           }
@@ -514,7 +615,13 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     if (result.status === 'held') {
       io.stderr('confgate: the rollout is held and no operator decided in time: continue it with `confgate rollout --resume --forward ...` or roll it back with `--resume`\n');
     }
-    io.stderr(`confgate: journal at ${path.relative(io.cwd, journal) || journal}\n`);
+    if (leased && leased.writeErrors.length > 0) {
+      io.stderr(`confgate: warning: the journal could not be written during the resume (${leased.writeErrors[0]!.message}); the rollback ran anyway: check the result above\n`);
+    }
+    if (leased?.lost) {
+      io.stderr(`confgate: this process lost its lease on scope ${leased.scope} (another process took the rollout over, or it was unlocked by force): it called no further hook and wrote nothing more\n`);
+    }
+    io.stderr(`confgate: journal at ${showLocation(journal, io)}\n`);
     return result.status === 'completed' ? 0 : 1;
   } finally {
     progress.close();

@@ -278,7 +278,7 @@ function generationOf(ctx: HookContext): number | undefined {
  * A hook that runs `command args...` WITHOUT a shell (`spawn(file, args, { shell: false })`) once per target.
  * Environment: `CONFGATE_TARGET_ID`, `CONFGATE_TARGET_LABELS` (JSON), `CONFGATE_STAGE` (stage name),
  * `CONFGATE_STAGE_INDEX`, `CONFGATE_ROLLOUT_ID`, `CONFGATE_ATTEMPT`, `CONFGATE_GENERATION` (the per-target fencing
- * number, when the engine gives one), `CONFGATE_CONFIG_FILE` (a private temporary JSON file with `ctx.config`, removed
+ * number, when the engine gives one), `CONFGATE_FENCE` (the lease's fencing token, when the journal has a lease), `CONFGATE_CONFIG_FILE` (a private temporary JSON file with `ctx.config`, removed
  * afterwards). Exit code 0 = success; anything else, a spawn error, the hook's signal aborting or `timeout` = failure,
  * with the tail of stderr in the message.
  *
@@ -304,6 +304,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
         CONFGATE_ROLLOUT_ID: ctx.rolloutId,
         CONFGATE_ATTEMPT: String(ctx.attempt),
         CONFGATE_CONFIG_FILE: files.paths['config.json'],
+        ...(ctx.fence === undefined ? {} : { CONFGATE_FENCE: String(ctx.fence) }),
       };
       if (generation !== undefined) env['CONFGATE_GENERATION'] = String(generation);
       else delete env['CONFGATE_GENERATION'];
@@ -457,6 +458,7 @@ export function httpHook(url: string, opts: HttpHookOptions = {}): AdapterHook {
       stage: { index: ctx.stage.index, name: ctx.stage.name },
       attempt: ctx.attempt,
       ...(generation === undefined ? {} : { generation }),
+      ...(ctx.fence === undefined ? {} : { fence: ctx.fence }),
     };
     await postJson(url, shown, opts, timeoutMs, body, ctx.signal, target.id);
     return true;

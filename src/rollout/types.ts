@@ -49,6 +49,12 @@ export interface HookContext {
    * the engine journals it and, after a crash, waits for (then kills) that group before rolling the target back.
    */
   onSpawn?: ((info: SpawnInfo) => void) | undefined;
+  /**
+   * The fencing token of the lease the rollout holds on its scope (stores with leases): it grows with every take-over,
+   * so a system that remembers the highest token it saw can refuse a call from a holder that lost its lease. Command
+   * hooks get it as `CONFGATE_FENCE`, HTTP hooks as `fence` in the body.
+   */
+  fence?: number;
 }
 
 /** A process group a hook spawned (see {@link HookContext.onSpawn}). */

@@ -57,7 +57,7 @@ async function cli(dir: string, args: string[], env: Record<string, string> = {}
   const io: CliIo = {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
-    env,
+    env: { CONFGATE_LOCK_DIR: path.join(root, 'locks'), ...env }, // this file's own locks (scope targets:targets)
     isTTY: false,
     isErrTTY: false,
     cwd: dir,
@@ -191,7 +191,11 @@ describe('confgate rollout --resume --forward', () => {
     const refused = await cli(dir, ['rollout', ...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--resume --forward/);
-    const r = await cli(dir, ['rollout', '--resume', '--forward', '--policy', 'confgate.yaml', '--apply', hook('apply'), '--rollback', hook('rollback'), '--health', hook('health'), '--format', 'json']);
+    // the journal keeps only hashes of the documents: going forward needs them again (verified)
+    const noDocs = await cli(dir, ['rollout', '--resume', '--forward', '--policy', 'confgate.yaml', '--apply', hook('apply'), '--rollback', hook('rollback')]);
+    expect(noDocs.code).toBe(2);
+    expect(noDocs.stderr).toMatch(/--resume --forward needs --proposed FILE/);
+    const r = await cli(dir, ['rollout', '--resume', '--forward', '--proposed', 'next.json', '--current', 'live.json', '--policy', 'confgate.yaml', '--apply', hook('apply'), '--rollback', hook('rollback'), '--health', hook('health'), '--format', 'json']);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout) as SerializedResult;
     expect(res).toMatchObject({ status: 'completed', resumed: true });

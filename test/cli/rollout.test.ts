@@ -80,7 +80,9 @@ async function cli(dir: string, args: string[], opts: { env?: Record<string, str
   const io: CliIo = {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
-    env: opts.env ?? {},
+    // a lock directory of this test file: runs elsewhere on the machine with a targets.json (same default scope,
+    // `targets:targets`) must not exclude these
+    env: { CONFGATE_LOCK_DIR: path.join(root, 'locks'), ...opts.env },
     isTTY: false,
     isErrTTY: opts.tty ?? false,
     cwd: dir,
@@ -121,9 +123,11 @@ describe('confgate rollout with command hooks', () => {
     // journal in the cwd by default
     const journalFile = path.join(dir, 'confgate-rollout.journal');
     expect(existsSync(journalFile)).toBe(true);
-    expect(existsSync(`${journalFile}.lock`)).toBe(false);
     const records = await new FileJournal(journalFile).read();
-    expect(records[0]).toMatchObject({ type: 'rollout.started', lkg: { version: '1.0.0' }, proposed: { version: '1.0.1' } });
+    // the documents are kept as hashes only (secrets at rest): the started record carries no config
+    expect(records[0]).toMatchObject({ type: 'rollout.started' });
+    expect(readFileSync(journalFile, 'utf8')).not.toMatch(/1\.0\.1/);
+    expect(records[1]).toMatchObject({ type: 'audit', id: records[0]!.type === 'rollout.started' ? records[0]!.id : '' });
     expect(records.at(-1)).toMatchObject({ type: 'rollout.finished', result: { status: 'completed' } });
     // CI progress: one plain line per event, no carriage returns
     expect(r.stderr).toMatch(/^confgate: \[canary\] started: 1 target$/m);
@@ -209,6 +213,7 @@ describe('confgate rollout with command hooks', () => {
     const [w1, w2] = plan.waves[1]!.targets.map((x) => x.id);
     // what a process killed in the middle of the second wave leaves behind
     const writer = new FileJournal(journalFile);
+    await writer.lock();
     await writer.append([
       { type: 'rollout.started', v: 1, id: 'r-crashed', ts: '2025-11-18T11:20:00Z', plan, proposed: { version: '1.0.1' }, lkg: { version: '1.0.0' }, changes: [] },
       { type: 'stage', ts: '2025-11-18T11:20:00Z', stage: 0, status: 'started' },
@@ -221,16 +226,20 @@ describe('confgate rollout with command hooks', () => {
       t(w2!, { status: 'applying', stage: 1 }),
       t(w1!, { status: 'applied', stage: 1 }),
     ]);
-    await writer.unlock(); // closes the file
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    writeFileSync(`${journalFile}.lock`, `${dead}\n`); // the stale lock of the killed process
+    await writer.unlock(); // closes the file (a killed holder's lease is taken over: test/store/)
 
     const refused = await cli(dir, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/holds an unfinished rollout.*confgate rollout --resume/);
     expect(calls(dir)).toEqual([]);
 
-    const r = await cli(dir, ['--resume', '--rollback', hook('rollback'), '--concurrency', '1', '--format', 'json']);
+    // the journal keeps only the hash of the LKG: resuming without it is refused before any hook runs
+    const noLkg = await cli(dir, ['--resume', '--rollback', hook('rollback')]);
+    expect(noLkg.code).toBe(2);
+    expect(noLkg.stderr).toMatch(/hash of the LKG.*--current/);
+    expect(calls(dir)).toEqual([]);
+    writeFileSync(path.join(dir, 'lkg-1.0.0.json'), JSON.stringify({ version: '1.0.0' }));
+    const r = await cli(dir, ['--resume', '--current', 'lkg-1.0.0.json', '--rollback', hook('rollback'), '--concurrency', '1', '--format', 'json']);
     expect(r.code).toBe(1);
     const result = JSON.parse(r.stdout) as SerializedResult;
     expect(result).toMatchObject({ status: 'rolled-back', resumed: true, id: 'r-crashed' });
@@ -239,7 +248,6 @@ describe('confgate rollout with command hooks', () => {
     expect(idsOf(dir, 'apply')).toEqual([]);
     const rest = Object.entries(result.targets).filter(([id]) => ![c0, w1, w2].includes(id));
     expect(rest.map(([, s]) => s.status)).toEqual(['skipped']);
-    expect(existsSync(`${journalFile}.lock`)).toBe(false);
 
     // resuming again is a no-op returning the stored result; a new rollout may start
     const again = await cli(dir, ['--resume', '--rollback', hook('rollback', '--fail')]);

@@ -42,7 +42,7 @@ async function crashWithOrphan(delayMs: number): Promise<{ journal: string; flee
 describe('resume after SIGKILL with an orphaned apply process group', () => {
   it('waits for the orphan to finish before rolling back: the rollback is the last thing the target sees', async () => {
     const { journal, fleet } = await crashWithOrphan(800);
-    const res = await resumeRollout(journal, {
+    const res = await resumeRollout(new FileJournal(journal, { documents: { lkg: { v: 1 } } }), { // the journal keeps only the LKG's hash
       settleTimeout: '30s',
       rollback: async (t) => writeFile(fleet, `rollback ${t.id}\n`, { flag: 'a' }),
     });
@@ -57,7 +57,7 @@ describe('resume after SIGKILL with an orphaned apply process group', () => {
   it('kills an orphan that outlives settleTimeout, so it never lands after the rollback', async () => {
     const { journal, fleet } = await crashWithOrphan(4_000);
     const events: string[] = [];
-    const res = await resumeRollout(journal, {
+    const res = await resumeRollout(new FileJournal(journal, { documents: { lkg: { v: 1 } } }), { // the journal keeps only the LKG's hash
       settleTimeout: 200,
       rollback: async (t) => writeFile(fleet, `rollback ${t.id}\n`, { flag: 'a' }),
       onEvent: (e) => {

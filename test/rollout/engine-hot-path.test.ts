@@ -225,7 +225,8 @@ describe('journal: encoded target records and pipelined batches', () => {
     expect(targetRecords(fromFile)).toEqual(JSON.parse(JSON.stringify(targetRecords(mem.records))));
     // and each line is what JSON.stringify writes for the record
     const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.includes('"type":"target"'));
-    expect(lines).toEqual(targetRecords(mem.records).map((r) => JSON.stringify(r)));
+    // each line wraps the record (fencing token, checksum): {"f":1,"c":"<crc32>","r":<record>}
+    expect(lines.map((l) => l.replace(/^\{"f":\d+,"c":"[0-9a-f]{8}","r":/, '').slice(0, -1))).toEqual(targetRecords(mem.records).map((r) => JSON.stringify(r)));
     expect(targetRecords(fromFile).some((r) => r.type === 'target' && r.state.status === 'rollback-failed')).toBe(true);
   });
 
@@ -241,7 +242,7 @@ describe('journal: encoded target records and pipelined batches', () => {
           if (Number(t.id.slice(1)) % 97 !== 0) return;
           checked++;
           const text = readFileSync(path, 'utf8');
-          if (!text.includes(`{"type":"target","targetId":"${t.id}","state":{"status":"applying","stage":0}}\n`)) missing ??= t.id;
+          if (!text.includes(`"r":{"type":"target","targetId":"${t.id}","state":{"status":"applying","stage":0}}}\n`)) missing ??= t.id;
         },
       }),
     );

@@ -1,0 +1,106 @@
+/** `confgate history` and `confgate unlock`, and the rollout's store options (--journal URL, --scope, --actor, --reason). */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/main.js';
+import { FileJournal } from '../../src/index.js';
+import { dropSchemas, freshSchema, PG_URL } from './pg.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'confgate-store-cli-'));
+const lockDir = path.join(root, 'locks');
+const schema = freshSchema('confgate_cli');
+afterAll(async () => {
+  rmSync(root, { recursive: true, force: true });
+  await dropSchemas(schema);
+});
+
+const NOOP = `${process.execPath} -e 0`;
+let n = 0;
+function workdir(): string {
+  const dir = path.join(root, `w${n++}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'edge-fleet.json'), JSON.stringify({ targets: [{ id: 'a', labels: {} }, { id: 'b', labels: {} }] }));
+  writeFileSync(path.join(dir, 'confgate.yaml'), 'version: 1\nrollout:\n  stages:\n    - { name: all, percent: 100 }\n  health: { interval: 10ms, timeout: 10s }\n');
+  writeFileSync(path.join(dir, 'live.json'), JSON.stringify({ version: '1.0.0', token: 'sk_live_abcdef123456' }));
+  writeFileSync(path.join(dir, 'next.json'), JSON.stringify({ version: '1.0.1', token: 'sk_live_abcdef123456' }));
+  return dir;
+}
+
+async function cli(dir: string, args: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    env: { CONFGATE_LOCK_DIR: lockDir, ...env },
+    isTTY: false,
+    cwd: dir,
+    now: () => new Date('2026-01-05T10:00:00Z'),
+  };
+  const code = await runCli(args, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+const rollout = ['rollout', '--proposed', 'next.json', '--current', 'live.json', '--targets', 'edge-fleet.json', '--policy', 'confgate.yaml', '--apply', NOOP, '--rollback', NOOP];
+const GITHUB = { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'deadbeefcafe0123', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/edge', GITHUB_RUN_ID: '42' };
+
+describe('file store from the CLI', () => {
+  it('records the audit trail; history lists past rollouts (text and json); the scope comes from the targets file', async () => {
+    const dir = workdir();
+    const first = await cli(dir, [...rollout, '--reason', 'rotate feature flags'], GITHUB);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await cli(dir, [...rollout, '--actor', 'alice', '--reason', 'retry'], GITHUB);
+    expect(second.code, second.stderr).toBe(0);
+    const text = await cli(dir, ['history']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^scope targets:edge-fleet: 2 rollouts, newest first/);
+    expect(text.stdout).toMatch(/COMPLETED by alice \(retry\) commit deadbeefcafe gate (allow|warn) \d+/);
+    expect(text.stdout).toMatch(/COMPLETED by octocat \(rotate feature flags\)/);
+    expect(text.stdout).toMatch(/CI run: https:\/\/github\.com\/acme\/edge\/actions\/runs\/42/);
+    const json = JSON.parse((await cli(dir, ['history', '--format', 'json'])).stdout) as { scope: string; rollouts: Array<{ status: string; audit: Record<string, unknown> }> };
+    expect(json.scope).toBe('targets:edge-fleet');
+    expect(json.rollouts).toHaveLength(2);
+    expect(json.rollouts[1]!.audit).toMatchObject({ actor: 'octocat', commit: 'deadbeefcafe0123', ciUrl: 'https://github.com/acme/edge/actions/runs/42' });
+    expect(await cli(dir, ['history', '--limit', '0'])).toMatchObject({ code: 2 });
+  });
+
+  it('unlock shows the lock; --force needs the right rollout id and then releases it', async () => {
+    const dir = workdir();
+    const holder = new FileJournal(path.join(dir, 'confgate-rollout.journal'), { lockDir, scope: 'targets:edge-fleet' });
+    await holder.lock({ rolloutId: 'roll-stuck' });
+    const blocked = await cli(dir, rollout);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(/scope targets:edge-fleet is locked rollout roll-stuck by/);
+    const show = await cli(dir, ['unlock', '--scope', 'targets:edge-fleet']);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/LOCKED \(token \d+\)\n {2}rollout: {2}roll-stuck\n {2}holder: {3}\S+@\S+ pid \d+/);
+    expect(show.stderr).toMatch(/confgate unlock --journal confgate-rollout\.journal --force roll-stuck/);
+    const wrong = await cli(dir, ['unlock', '--scope', 'targets:edge-fleet', '--force', 'roll-other']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/nothing released/);
+    const ok = await cli(dir, ['unlock', '--scope', 'targets:edge-fleet', '--force', 'roll-stuck', '--by', 'oncall-bob']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/released the lock of rollout roll-stuck/);
+    const runs = await cli(dir, rollout);
+    expect(runs.code, runs.stderr).toBe(0);
+    await expect(holder.append([{ type: "resume.started", ts: "x" }])).rejects.toMatchObject({ code: "E_FENCED" }); // the old holder is fenced
+    await holder.unlock();
+  });
+});
+
+describe('PostgreSQL store from the CLI', () => {
+  const url = `${PG_URL}?schema=${schema}`;
+  it('--journal postgres://… runs, and history/unlock read the same scope from anywhere (CONFGATE_JOURNAL too)', async () => {
+    const a = workdir();
+    const r = await cli(a, [...rollout, '--journal', url, '--scope', 'edge-prod', '--actor', 'carol']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/journal at postgres:\/\/postgres@127\.0\.0\.1:5432\/test\?schema=/);
+    const b = workdir(); // another machine's checkout
+    const h = await cli(b, ['history', '--scope', 'edge-prod', '--format', 'json'], { CONFGATE_JOURNAL: url });
+    expect(h.code, h.stderr).toBe(0);
+    expect(JSON.parse(h.stdout).rollouts[0]).toMatchObject({ status: 'completed', audit: { actor: 'carol' }, targets: 2 });
+    const u = await cli(b, ['unlock', '--scope', 'edge-prod'], { CONFGATE_JOURNAL: url });
+    expect(u.stdout).toMatch(/scope edge-prod: free/);
+    expect((await cli(b, ['history'], { CONFGATE_JOURNAL: url })).stderr).toMatch(/--scope is required with a PostgreSQL journal/);
+  });
+});
