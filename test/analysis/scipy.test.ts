@@ -5,21 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mannWhitney } from '../../src/index.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const PY = '/usr/bin/python3';
 const SCRIPT = new URL('../../scripts/scipy-mannwhitney.py', import.meta.url).pathname;
 
-/** Deterministic pseudo-random numbers (mulberry32) so the cases are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Case = { x: number[]; y: number[]; alternative: 'greater' | 'less' | 'two-sided'; method: 'exact' | 'asymptotic' };
 

@@ -7,21 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryJournal, planRollout, runRollout } from '../../src/index.js';
 import type { RolloutResult, RunOptions, Target, TargetState, WindowSpec } from '../../src/index.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const RUNS = Number(process.env['FAULT_RUNS'] ?? 240);
 const PARALLEL = 8;
 
-/** mulberry32: a small seeded PRNG, so that a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Outcome {

@@ -24,20 +24,10 @@ import {
   type ReportFormat,
 } from '../../src/index.js';
 import { createMasker, maskPlan } from '../../src/secrets.js';
+import { mulberry32 as prng } from '../helpers/prng.js';
 
 const REPORT_FORMATS: ReportFormat[] = ['text', 'json', 'markdown', 'sarif', 'github'];
 
-/** mulberry32: deterministic values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(15);
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const secretValue = (tag: string, n = 20): string => `${tag}-${Array.from({ length: n }, () => ALNUM[Math.floor(rand() * ALNUM.length)]).join('')}`;

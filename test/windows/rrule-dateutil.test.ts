@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkWindow, occurrencesBetween } from '../../src/index.js';
 import type { WindowSpec } from '../../src/index.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/rrule-dateutil.py', import.meta.url));
 
@@ -93,17 +94,6 @@ const named: Array<[string, string, string?, string?]> = [
   ['20250101T000000', 'FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24,25,26'],
 ];
 
-/** Deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generated(n: number, seed: number): Case[] {
   const r = rng(seed);
