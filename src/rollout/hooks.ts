@@ -268,7 +268,7 @@ function commandBase(command: string, args: string[], opts: CommandHookOptions):
   return { timeoutMs: parseDuration(opts.timeout ?? '5m', 'timeout'), drainMs: parseDuration(opts.drainTimeout ?? 200, 'drainTimeout'), maxStderr };
 }
 
-/** `ctx.generation` when the engine provides it (a per-target fencing number). */
+/** `ctx.generation` (a per-target fencing number; required by the types, tolerated missing from plain JavaScript callers). */
 function generationOf(ctx: HookContext): number | undefined {
   const g = (ctx as HookContext & { generation?: unknown }).generation;
   return typeof g === 'number' ? g : undefined;
@@ -443,8 +443,8 @@ async function postJson(url: string, shown: string, opts: HttpHookOptions, timeo
 
 /**
  * A hook that POSTs JSON to `url` once per target (Flagger webhook semantics):
- * `{ rolloutId, target: { id, labels }, stage: { index, name }, attempt, generation? }` (`generation` when the engine
- * gives one). A 2xx answer advances; any other status (a 3xx included: redirects are never followed, the error names
+ * `{ rolloutId, target: { id, labels }, stage: { index, name }, attempt, generation }` (`generation` is left out only
+ * when a caller outside the engine, in plain JavaScript, gives none). A 2xx answer advances; any other status (a 3xx included: redirects are never followed, the error names
  * the `Location` host), a network error, the hook's signal aborting or `timeout` fails. Error messages name the URL
  * without credentials or query and never include request or response bodies.
  */

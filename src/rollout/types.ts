@@ -40,10 +40,11 @@ export interface HookContext {
    * Fencing number of this call for this target: it increases with every apply or rollback call the rollout makes
    * for the target (also across a resume). A fleet that remembers the highest generation it saw per target can refuse a
    * call with a lower one: a late apply can then never overwrite a rollback. Command hooks get it as
-   * `CONFGATE_GENERATION`. Health calls carry the generation of the target's last apply or rollback. The engine always
-   * sets it; it is optional only so that code building a context by hand (tests, adapters) may leave it out.
+   * `CONFGATE_GENERATION`. Health and verify calls carry the generation of the target's last apply or rollback. Every
+   * hook call the engine makes has one (code that calls a hook by hand passes one too, e.g. `0` for a call outside a
+   * rollout).
    */
-  generation?: number | undefined;
+  generation: number;
   /**
    * Provided by the engine to apply and rollback calls: a hook that spawns a process group reports it here, so that
    * the engine journals it and, after a crash, waits for (then kills) that group before rolling the target back.

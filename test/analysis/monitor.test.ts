@@ -7,7 +7,7 @@ import type { AnalysisMetric, HookContext, PlannedWave, Provider, ProviderContex
 const targets: Target[] = Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, labels: { region: i % 2 === 0 ? 'eu' : 'us' } }));
 const wave: PlannedWave = { index: 0, name: 'canary', targets: targets.slice(0, 2), bakeMs: 0, approval: false };
 const signal = new AbortController().signal;
-const ctx = (w: PlannedWave = wave, attempt = 1): HookContext => ({ config: {}, lkg: {}, changes: [], stage: w, attempt, signal, rolloutId: 'r' });
+const ctx = (w: PlannedWave = wave, attempt = 1): HookContext => ({ config: {}, lkg: {}, changes: [], stage: w, attempt, signal, rolloutId: 'r', generation: 1 });
 
 /** A provider that answers from a script: a function of the query context. */
 function scripted(answer: (c: ProviderContext) => number[] | Error, perTarget = true): Provider & { calls: ProviderContext[] } {

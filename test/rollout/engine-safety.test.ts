@@ -144,19 +144,26 @@ describe('no split brain', () => {
   it('ctx.generation increases with every apply and rollback call of a target', async () => {
     const gens: Array<[string, string, number]> = [];
     const { options } = setup(fleet(2), [{ name: 'all', percent: 100 }], {
-      apply: (t, ctx) => void gens.push(['apply', t.id, ctx.generation ?? 0]),
-      rollback: (t, ctx) => void gens.push(['rollback', t.id, ctx.generation ?? 0]),
+      // `generation` is a required number in the types: no `?? 0` needed, and every call gets one
+      apply: (t, ctx) => void gens.push(['apply', t.id, ctx.generation]),
+      rollback: (t, ctx) => void gens.push(['rollback', t.id, ctx.generation]),
+      verify: (t, ctx) => void gens.push(['verify', t.id, ctx.generation]),
       health: (t, ctx) => {
-        gens.push(['health', t.id, ctx.generation ?? 0]);
+        gens.push(['health', t.id, ctx.generation]);
         return false;
       },
     });
     await runRollout(options);
+    expect(gens.every((g) => typeof g[2] === 'number' && Number.isInteger(g[2]))).toBe(true);
+    // @ts-expect-error a hand-built context without `generation` does not type-check
+    const partial: HookContext = { config: {}, lkg: {}, changes: [], stage: options.plan.waves[0]!, attempt: 1, signal: new AbortController().signal, rolloutId: 'r' };
+    void partial;
     for (const id of ['t0', 't1']) {
       const mine = gens.filter((g) => g[1] === id);
       expect(mine.find((g) => g[0] === 'apply')![2]).toBe(1);
       expect(mine.find((g) => g[0] === 'health')![2]).toBe(1);
       expect(mine.find((g) => g[0] === 'rollback')![2]).toBe(2);
+      expect(mine.find((g) => g[0] === 'verify')![2]).toBe(2);
     }
   });
 

@@ -20,6 +20,7 @@ function ctx(signal = new AbortController().signal): HookContext {
     attempt: 1,
     signal,
     rolloutId: 'r-42',
+    generation: 1,
   };
 }
 
@@ -155,7 +156,7 @@ describe('commandHook: process groups', () => {
     await commandHook(file)(target, { ...ctx(), attempt: 2, generation: 7 } as ReturnType<typeof ctx>);
     expect(readFileSync(out, 'utf8').trim()).toBe('7 2 600 700');
     await commandHook(file, [], { env: { CONFGATE_GENERATION: 'stale' } })(target, ctx());
-    expect(readFileSync(out, 'utf8').trim()).toBe('1 600 700');
+    expect(readFileSync(out, 'utf8').trim()).toBe('1 1 600 700'); // the call's generation, never the inherited variable
   });
 
   it('a spec given as a JSON argv array runs a path with spaces; the whitespace form still works', async () => {
@@ -242,8 +243,12 @@ describe('httpHook', () => {
     await new Promise((r) => other.close(r));
   });
 
-  it('POSTs { rolloutId, target, stage, attempt, generation? } as the README documents, and a 2xx advances', async () => {
+  it('POSTs { rolloutId, target, stage, attempt, generation } as the README documents, and a 2xx advances', async () => {
     await httpHook(`${base}/ok`)(target, ctx());
+    expect(bodies.at(-1)).toEqual({ rolloutId: 'r-42', target, stage: { index: 1, name: 'early' }, attempt: 1, generation: 1 });
+    // a plain-JavaScript caller that gives no generation: the field is left out, not sent as null
+    const { generation: _none, ...noGeneration } = ctx();
+    await httpHook(`${base}/ok`)(target, noGeneration as HookContext);
     expect(bodies.at(-1)).toEqual({ rolloutId: 'r-42', target, stage: { index: 1, name: 'early' }, attempt: 1 });
     await httpHook(`${base}/ok`)(target, { ...ctx(), attempt: 2, generation: 5 } as ReturnType<typeof ctx>);
     expect(bodies.at(-1)).toEqual({ rolloutId: 'r-42', target, stage: { index: 1, name: 'early' }, attempt: 2, generation: 5 });
