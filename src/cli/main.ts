@@ -68,6 +68,7 @@ Usage:
                    [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION]
                    [--at ISO-8601] [--override "reason"] [--revert "reason"] [--format text|json]
                    [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
+                   [--on-approval-denied hold|rollback] [--hold-timeout DURATION]
   confgate rollout --resume --forward --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE] ...
   confgate rollout --resume --rollback HOOK [--journal FILE|URL] [--current FILE] [--format text|json]
   confgate control pause|continue|promote|abort [--journal FILE|URL] [--scope NAME] [--reason TEXT]

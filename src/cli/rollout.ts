@@ -67,6 +67,8 @@ export const ROLLOUT_OPTIONS = {
   promote: { type: 'string' },
   verify: { type: 'string' },
   'approval-timeout': { type: 'string' },
+  'on-approval-denied': { type: 'string' },
+  'hold-timeout': { type: 'string' },
   events: { type: 'string' },
   journal: { type: 'string' },
   resume: { type: 'boolean' },
@@ -416,6 +418,14 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   const hookTimeout = durationOption(h, values, 'hook-timeout');
   const healthInterval = durationOption(h, values, 'health-interval');
   const approvalTimeout = durationOption(h, values, 'approval-timeout');
+  // a held rollout waits for an operator; --hold-timeout makes this process exit (status held, exit 1) after that long,
+  // leaving the rollout resumable (`--resume --forward`, or `--resume` to roll back)
+  const holdTimeout = durationOption(h, values, 'hold-timeout');
+  const deniedRaw = h.str(values, 'on-approval-denied');
+  if (deniedRaw !== undefined && deniedRaw !== 'hold' && deniedRaw !== 'rollback') {
+    throw new UsageError(`--on-approval-denied must be hold or rollback, got ${JSON.stringify(deniedRaw)}`);
+  }
+  const onApprovalDenied: 'hold' | 'rollback' | undefined = deniedRaw;
   const concurrencyRaw = h.str(values, 'concurrency');
   const concurrency = concurrencyRaw === undefined ? undefined : Number(concurrencyRaw);
   if (concurrency !== undefined && (!/^\d+$/.test(concurrencyRaw!) || !Number.isSafeInteger(concurrency) || concurrency < 1)) {
@@ -534,7 +544,9 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         ...(verify ? { verify } : {}),
         ...(approval ? { approval } : {}),
         ...(approvalTimeout === undefined ? {} : { approvalTimeout }),
+        ...(holdTimeout === undefined ? {} : { holdTimeout }),
         ...fromPolicy,
+        ...(onApprovalDenied === undefined ? {} : { onApprovalDenied }),
         healthOptions: { ...fromPolicy.healthOptions, ...(healthInterval === undefined ? {} : { interval: healthInterval }) },
         ...(concurrency ? { concurrency } : {}),
         ...timeouts,
@@ -613,7 +625,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       io.stderr('confgate: warning: the rollout completed but its end could not be journaled; do not --resume this journal (it would roll back)\n');
     }
     if (result.status === 'held') {
-      io.stderr('confgate: the rollout is held and no operator decided in time: continue it with `confgate rollout --resume --forward ...` or roll it back with `--resume`\n');
+      io.stderr('confgate: the rollout is held and no operator decided within --hold-timeout; nothing was rolled back. Continue it with `confgate rollout --resume --forward ...` or roll it back with `confgate rollout --resume ...` (a `confgate control` command posted meanwhile is honoured by the resume)\n');
     }
     if (leased && leased.writeErrors.length > 0) {
       io.stderr(`confgate: warning: the journal could not be written during the resume (${leased.writeErrors[0]!.message}); the rollback ran anyway: check the result above\n`);

@@ -620,6 +620,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
   if (d.rollout?.scope !== undefined) resolved.rollout.scope = d.rollout.scope;
   if (d.rollout?.failureDomain !== undefined) resolved.rollout.failureDomain = d.rollout.failureDomain;
   if (d.rollout?.redundancy !== undefined) resolved.rollout.redundancy = d.rollout.redundancy;
+  if (d.rollout?.onApprovalDenied !== undefined) resolved.rollout.onApprovalDenied = d.rollout.onApprovalDenied;
   if (d.rollout?.strategy !== undefined) resolved.rollout.strategy = structuredClone(d.rollout.strategy);
   if (d.rollout?.analysis !== undefined) {
     const analysis = resolveAnalysis(d.rollout.analysis, resolved.rollout.health, (p, m) => problems.add(p, m));

@@ -128,6 +128,11 @@ export interface PolicyDocument {
     failureDomain?: string;
     /** Label that names redundancy groups' members (e.g. `provider`): never all members in one stage. */
     redundancy?: string;
+    /**
+     * What a denied approval does: `hold` (held for an operator; `continue` asks again, `abort` rolls back) or
+     * `rollback` (every changed target rolled back at once). @default 'hold'
+     */
+    onApprovalDenied?: 'hold' | 'rollback';
     /** Reverts (pushing the LKG back): their own stages, typically with short bakes. */
     revert?: {
       /** Stages of a revert, instead of `rollout.stages` and the risk tiers. @default rollout.stages */
@@ -184,6 +189,8 @@ export interface ResolvedPolicy {
     redundancy?: string;
     /** Stages of a revert (`rollout.revert.stages`), when the policy gives them. */
     revertStages?: StageSpec[];
+    /** `rollout.onApprovalDenied`, when the policy gives it (absent: the engine's default, `hold`). */
+    onApprovalDenied?: 'hold' | 'rollback';
     health: { intervalMs: number; timeoutMs: number; failureLimit: number; successes: number };
     /** The policy's metrics, ready to run (providers built, conditions compiled); absent without `rollout.analysis`. */
     analysis?: ResolvedAnalysis;

@@ -9,18 +9,23 @@ export interface PolicyRolloutOptions {
   healthOptions: HealthOptions;
   /** The policy's windows (its own and imported ones): the engine re-checks them before each stage. */
   windows: WindowSpec[];
+  /** `rollout.onApprovalDenied`, when the policy sets it. @default absent (the engine's default, `'hold'`) */
+  onApprovalDenied?: 'hold' | 'rollback';
 }
 
 /**
- * The options a resolved policy gives `runRollout`: `healthOptions` from `rollout.health` and the policy's `windows`,
+ * The options a resolved policy gives `runRollout`: `healthOptions` from `rollout.health`, the policy's `windows` and
+ * `onApprovalDenied` (when set),
  * exactly as the CLI builds them. Spread it: `runRollout({ ...rolloutOptionsFromPolicy(policy), plan, proposed, lkg,
  * apply, rollback })`. The resolved policy's own `rollout.health` block (`intervalMs`, `timeoutMs`...) is NOT a
  * `HealthOptions`: the types reject passing it as one, and `runRollout` warns about the unknown keys at run time.
  */
 export function rolloutOptionsFromPolicy(policy: ResolvedPolicy): PolicyRolloutOptions {
   const h = policy.rollout.health;
-  return {
+  const out: PolicyRolloutOptions = {
     healthOptions: { interval: h.intervalMs, timeout: h.timeoutMs, failureLimit: h.failureLimit, successes: h.successes },
     windows: policy.windows.map((w) => ({ ...w })),
   };
+  if (policy.rollout.onApprovalDenied !== undefined) out.onApprovalDenied = policy.rollout.onApprovalDenied;
+  return out;
 }

@@ -40,7 +40,8 @@ export interface Flow {
  * approval hook, a judge without baseline, plan targets missing from `targets`, windows, option ranges.
  *
  * For each stage: re-evaluate `windows` at the real time (a freeze holds, targets under maintenance are deferred);
- * ask approval when the stage needs it (health keeps being checked while it waits; `approvalTimeout` expiry denies);
+ * ask approval when the stage needs it (health keeps being checked while it waits; `approvalTimeout` expiry denies; a
+ * denial holds the rollout for an operator, or rolls back with `onApprovalDenied: 'rollback'`);
  * journal `applying` for a batch of targets (one flush), then call `apply` (at most `concurrency` at once, each with
  * `applyTimeout`); journal the results. A batch's hooks start only once its `applying` records are durable; the next
  * batch's records are flushed while the current batch runs, and batches grow (from max(256, 4 x concurrency) up to
@@ -56,7 +57,8 @@ export interface Flow {
  *
  * After the last stage: `promote`, retried with backoff; if it keeps failing the rollout is held (never rolled back).
  *
- * On a failed gate, exhausted budget, denied approval, a journal failure or abort (signal or operator), every target
+ * On a failed gate, exhausted budget, a denied approval (with `onApprovalDenied: 'rollback'`), a journal failure or
+ * abort (signal or operator), every target
  * already changed is rolled back, newest first, each only after the apply the engine started for it has settled
  * (bounded by `applyTimeout`: the engine waits, it never races its own apply); rollback errors do not stop other
  * rollbacks. A target whose apply outlived its timeout is `apply-timed-out`: it is rolled back, and rolled back again
@@ -240,8 +242,26 @@ export async function forward(flow: Flow, resumed: boolean, promoted = false): P
   }
 }
 
-/** Ask for approval while health keeps being checked; anything but `true`, a throw or `approvalTimeout` denies. */
+/**
+ * Ask for approval while health keeps being checked; anything but `true`, a throw or `approvalTimeout` denies. A denial
+ * holds the rollout (`onApprovalDenied: 'hold'`, the default: an operator's `continue`/`promote` asks again, `abort`
+ * rolls back) or rolls back at once (`'rollback'`).
+ */
 async function approve(flow: Flow, wave: PlannedWave, outcome: StageOutcome): Promise<void> {
+  const { engine, s, rt } = flow;
+  for (;;) {
+    const error = await askApproval(flow, wave, outcome);
+    if (error === undefined) return;
+    if (s.onApprovalDenied === 'rollback') {
+      outcome.status = 'denied';
+      throw new Stop('approval', `approval denied for stage "${wave.name}" (${error})`);
+    }
+    await rt.hold('approval', `approval denied for stage "${wave.name}" (${error}); nothing was rolled back: \`continue\` asks again, \`abort\` rolls back`, wave, outcome);
+  }
+}
+
+/** One approval request; returns undefined when approved, else why not (journaled and emitted either way). */
+async function askApproval(flow: Flow, wave: PlannedWave, outcome: StageOutcome): Promise<string | undefined> {
   const { engine, options, s, signal, rt } = flow;
   let approved = false;
   let error: string | undefined;
@@ -266,10 +286,7 @@ async function approve(flow: Flow, wave: PlannedWave, outcome: StageOutcome): Pr
   }
   engine.emit(approved ? { type: 'approval', stage: wave.index, name: wave.name, approved } : { type: 'approval', stage: wave.index, name: wave.name, approved, error: error! });
   await engine.write([approved ? { type: 'approval', ts: now(), stage: wave.index, approved } : { type: 'approval', ts: now(), stage: wave.index, approved, error: error! }]);
-  if (!approved) {
-    outcome.status = 'denied';
-    throw new Stop('approval', `approval denied for stage "${wave.name}" (${error})`);
-  }
+  return approved ? undefined : error!;
 }
 
 /** Apply a wave's pending targets in journaled batches; health of earlier targets is watched meanwhile. */

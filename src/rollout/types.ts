@@ -243,8 +243,12 @@ export type RolloutEvent =
   | { type: 'warning'; message: string }
   | { type: 'rollout.finished'; id: string; status: RolloutStatus; reason?: string };
 
-/** Why a rollout is held. */
-export type HoldKind = 'inconclusive' | 'freeze' | 'promote' | 'operator';
+/**
+ * Why a rollout is held: `inconclusive` health, a `freeze` (or being outside the allow windows), every target of a
+ * stage under `maintenance` (a wider stage never starts before an earlier one was applied and baked), a failing
+ * `promote`, a denied `approval` (see `onApprovalDenied`), or an `operator`'s pause.
+ */
+export type HoldKind = 'inconclusive' | 'freeze' | 'maintenance' | 'promote' | 'approval' | 'operator';
 
 /** What an operator can ask of a running (or held) rollout. */
 export type OperatorCommandName = 'pause' | 'continue' | 'promote' | 'abort';

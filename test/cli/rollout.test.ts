@@ -191,14 +191,27 @@ describe('confgate rollout with command hooks', () => {
     expect(existsSync(path.join(dir, 'confgate-rollout.journal'))).toBe(false);
   });
 
-  it('an approval hook that fails denies the stage; the canary is rolled back', async () => {
-    const dir = workdir(undefined, policy().replace('{ name: all, percent: 100, bake: 50ms }', '{ name: all, percent: 100, bake: 50ms, approval: true }'));
-    const r = await cli(dir, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--approval', hook('approve', '--fail')]);
+  it('an approval hook that fails denies the stage: held by default (--hold-timeout: exit 1, nothing rolled back); with onApprovalDenied: rollback the canary is rolled back', async () => {
+    const approvalPolicy = policy().replace('{ name: all, percent: 100, bake: 50ms }', '{ name: all, percent: 100, bake: 50ms, approval: true }');
+    const held = workdir(undefined, approvalPolicy);
+    const h = await cli(held, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--health', hook('health'), '--approval', hook('approve', '--fail'), '--hold-timeout', '200ms']);
+    expect(h.code).toBe(1);
+    expect(h.stdout).toMatch(/HELD: held \(approval\) for 200ms with no operator decision: approval denied for stage "all" \(command .* exited with code 3\)/);
+    expect(h.stderr).toMatch(/HELD \(approval\)/);
+    expect(idsOf(held, 'rollback')).toEqual([]);
+    expect(calls(held).filter((c) => c.kind === 'health').length).toBeGreaterThan(1); // the canary is watched while held
+    // the policy key (and --on-approval-denied, which overrides it) choose the old behaviour
+    const dir = workdir(undefined, approvalPolicy.replace('  failureDomain: region', '  onApprovalDenied: rollback\n  failureDomain: region'));
+    const r = await cli(dir, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--health', hook('health'), '--approval', hook('approve', '--fail')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ROLLED-BACK: approval denied for stage "all" \(command .* exited with code 3\)/);
     expect(calls(dir).find((c) => c.kind === 'approve')).toMatchObject({ id: 'stage:all', stage: 'all' });
     expect(idsOf(dir, 'apply')).toHaveLength(1);
     expect(idsOf(dir, 'rollback')).toEqual(idsOf(dir, 'apply'));
+    const flag = workdir(undefined, approvalPolicy);
+    const f = await cli(flag, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--approval', hook('approve', '--fail'), '--on-approval-denied', 'rollback']);
+    expect(f.stdout).toMatch(/ROLLED-BACK: approval denied/);
+    expect((await cli(flag, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--on-approval-denied', 'later'])).code).toBe(2);
     const ok = workdir(undefined, policy().replace('{ name: all, percent: 100, bake: 50ms }', '{ name: all, percent: 100, bake: 50ms, approval: true }'));
     expect((await cli(ok, [...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--approval', hook('approve')])).code).toBe(0);
   });

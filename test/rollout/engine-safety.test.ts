@@ -203,9 +203,10 @@ describe('health is watched while the rollout waits', () => {
     expect(calls.filter((c) => c.startsWith('apply'))).toEqual(['apply:t0']);
   });
 
-  it('approval expiry (approvalTimeout) is a denial', async () => {
+  it('approval expiry (approvalTimeout) is a denial (onApprovalDenied: rollback rolls back)', async () => {
     const { options, calls } = setup(fleet(2), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100, approval: true }], {
       approvalTimeout: 30,
+      onApprovalDenied: 'rollback',
       approval: () => new Promise<boolean>(() => undefined),
     });
     const res = await runRollout(options);

@@ -12,6 +12,12 @@ describe('rolloutOptionsFromPolicy', () => {
     expect(rolloutOptionsFromPolicy(resolvePolicy({ version: 1, windows: [freeze] })).windows).toMatchObject([freeze]);
   });
 
+  it('rollout.onApprovalDenied: given only when the policy sets it; other values are a policy error', () => {
+    expect(rolloutOptionsFromPolicy(resolvePolicy({ version: 1, rollout: { onApprovalDenied: 'rollback' } })).onApprovalDenied).toBe('rollback');
+    expect('onApprovalDenied' in rolloutOptionsFromPolicy(resolvePolicy({ version: 1 }))).toBe(false);
+    expect(() => resolvePolicy({ version: 1, rollout: { onApprovalDenied: 'later' } } as never)).toThrow(/onApprovalDenied/);
+  });
+
   it("the resolved block is not a HealthOptions (a compile error), and the converted one is honoured by runRollout", async () => {
     const policy = resolvePolicy({ version: 1, rollout: { health: { interval: '10ms', successes: 2 } } });
     // @ts-expect-error the resolved policy's health block (`intervalMs`...) must not type-check as HealthOptions

@@ -311,9 +311,10 @@ describe('runRollout: rollback', () => {
     expect(res.stages[0]!.status).toBe('aborted');
   });
 
-  it('approval denied rolls back; a missing approval hook is rejected before anything is applied', async () => {
+  it('approval denied rolls back (onApprovalDenied: rollback); a missing approval hook is rejected before anything is applied', async () => {
     const asked: string[] = [];
     const { options, calls } = base(fleet(4), {
+      onApprovalDenied: 'rollback',
       approval: (stage) => {
         asked.push(stage.name);
         return false;

@@ -49,6 +49,16 @@ export interface RunOptions {
   /** Time an approval may take; expiry is a denial. @default '4h' */
   approvalTimeout?: number | string | undefined;
   /**
+   * What a denied approval (a `false`, a throw, or `approvalTimeout` expiring) does:
+   * - `'hold'`: nothing is rolled back; the rollout is held (kind `approval`) before the stage, keeps checking the
+   *   health of every changed target, and waits for an operator: `continue` (or `promote`) asks the approval hook
+   *   again (an operator cannot approve through the command channel: the hook stays the authority), `abort` rolls back.
+   *   `holdTimeout` ends the wait with status `held` (resumable with `forward: true`, which asks again).
+   * - `'rollback'`: every changed target is rolled back at once (status `rolled-back`, the stage `denied`).
+   * @default 'hold'
+   */
+  onApprovalDenied?: 'hold' | 'rollback' | undefined;
+  /**
    * Called once after the last stage baked (promote the proposed config to LKG). A failure is retried
    * (`promoteAttempts`, with doubling backoff); if it keeps failing the rollout is held: a failing promote never rolls
    * back a healthy fleet.
@@ -134,6 +144,7 @@ export interface Resolved {
   successes: number;
   failureBudget: number;
   approvalTimeoutMs: number;
+  onApprovalDenied: 'hold' | 'rollback';
   promoteAttempts: number;
   promoteBackoffMs: number;
   holdTimeoutMs: number;
@@ -155,7 +166,7 @@ export function timeoutMs(v: unknown, field: string, dflt: string | number): num
 }
 
 const RUN_KEYS: ReadonlySet<string> = new Set([
-  'plan', 'proposed', 'lkg', 'changes', 'apply', 'health', 'rollback', 'verify', 'approval', 'approvalTimeout', 'promote',
+  'plan', 'proposed', 'lkg', 'changes', 'apply', 'health', 'rollback', 'verify', 'approval', 'approvalTimeout', 'onApprovalDenied', 'promote',
   'promoteAttempts', 'promoteBackoff', 'concurrency', 'rollbackConcurrency', 'applyTimeout', 'rollbackTimeout',
   'settleTimeout', 'healthOptions', 'failureBudget', 'judge', 'windows', 'now', 'targets', 'holdTimeout', 'signal',
   'journal', 'onEvent', 'id', 'forward',
@@ -186,6 +197,10 @@ export function resolveOptions(o: Partial<RunOptions>): Resolved {
   if (!(holdTimeoutMs >= 0)) throw new OptionsError(`\`holdTimeout\` must be a duration >= 0, got ${JSON.stringify(o.holdTimeout)}`);
   const promoteBackoffMs = parseDuration(o.promoteBackoff ?? '1s', 'promoteBackoff');
   if (!(promoteBackoffMs >= 0) || !Number.isFinite(promoteBackoffMs)) throw new OptionsError(`\`promoteBackoff\` must be a finite duration >= 0, got ${JSON.stringify(o.promoteBackoff)}`);
+  const onApprovalDenied = o.onApprovalDenied ?? 'hold';
+  if (onApprovalDenied !== 'hold' && onApprovalDenied !== 'rollback') {
+    throw new OptionsError(`\`onApprovalDenied\` must be "hold" or "rollback", got ${JSON.stringify(o.onApprovalDenied)}`);
+  }
   return {
     concurrency,
     rollbackConcurrency: posInt(o.rollbackConcurrency, 'rollbackConcurrency', 1, concurrency),
@@ -198,6 +213,7 @@ export function resolveOptions(o: Partial<RunOptions>): Resolved {
     successes: posInt(h.successes, 'healthOptions.successes', 1, 1),
     failureBudget: posInt(o.failureBudget, 'failureBudget', 0, 0),
     approvalTimeoutMs: timeoutMs(o.approvalTimeout, 'approvalTimeout', '4h'),
+    onApprovalDenied,
     promoteAttempts: posInt(o.promoteAttempts, 'promoteAttempts', 1, 3),
     promoteBackoffMs,
     holdTimeoutMs,

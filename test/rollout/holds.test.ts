@@ -1,0 +1,136 @@
+// Issue 9, "every no is not a full rollback": a denied approval holds the rollout (operator decides), a canary stage
+// whose every target is under maintenance waits instead of letting a wider stage go first, a pause posted while a stage
+// applies stops new applies at once, and commands posted while no process runs the rollout are honoured by the resume.
+// Hook calls are recorded by the tests themselves (the fleet as the hooks left it), never read back from the journal.
+import { describe, expect, it } from 'vitest';
+import { MemoryJournal, planRollout, resumeRollout, runRollout } from '../../src/index.js';
+import type { OperatorCommand, RolloutEvent, RunOptions, Target } from '../../src/index.js';
+
+function fleet(n: number, region = (i: number) => ['a', 'b'][i % 2]!): Target[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `t${i}`, labels: { region: region(i) } }));
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setup(targets: Target[], stages: Parameters<typeof planRollout>[0]['stages'], overrides: Partial<RunOptions> = {}) {
+  const calls: string[] = [];
+  const events: RolloutEvent[] = [];
+  const journal = new MemoryJournal();
+  const onFleet = new Map<string, 'lkg' | 'proposed'>(targets.map((t) => [t.id, 'lkg']));
+  const options: RunOptions = {
+    plan: planRollout({ targets, stages }),
+    proposed: { v: 2 },
+    lkg: { v: 1 },
+    apply: (t) => {
+      calls.push(`apply:${t.id}`);
+      onFleet.set(t.id, 'proposed');
+    },
+    rollback: (t) => {
+      calls.push(`rollback:${t.id}`);
+      onFleet.set(t.id, 'lkg');
+    },
+    health: (t) => {
+      calls.push(`health:${t.id}`);
+      return true;
+    },
+    healthOptions: { interval: 10, timeout: 1_000 },
+    journal,
+    onEvent: (e) => events.push(e),
+    ...overrides,
+  };
+  const of = (hook: string) => calls.filter((c) => c.startsWith(`${hook}:`)).map((c) => c.slice(hook.length + 1));
+  return { calls, events, journal, options, onFleet, of };
+}
+
+function command(command: OperatorCommand['command'], reason?: string, user = 'alice'): OperatorCommand {
+  return { command, id: `c-${Math.random()}`, user, host: 'ops-1', ts: new Date().toISOString(), ...(reason ? { reason } : {}) };
+}
+
+/** Resolve when an event matching `pred` has been emitted (the tests' own timeout bounds the wait). */
+function when(events: RolloutEvent[], pred: (e: RolloutEvent) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      if (events.some(pred)) resolve();
+      else setTimeout(tick, 2);
+    };
+    tick();
+  });
+}
+
+const APPROVAL_STAGES = [{ name: 'canary', count: 1 }, { name: 'all', percent: 100, approval: true }];
+
+describe('a denied approval holds (onApprovalDenied: hold, the default)', () => {
+  it('nothing is rolled back; health keeps being checked; continue asks the approval hook again, which then approves', async () => {
+    let asked = 0;
+    const { options, events, journal, of, onFleet } = setup(fleet(4), APPROVAL_STAGES, {
+      approval: () => ++asked > 1, // "no" first, "yes" when asked again
+    });
+    const run = runRollout(options);
+    await when(events, (e) => e.type === 'rollout.held');
+    const heldAt = of('health').length;
+    await sleep(80);
+    expect(of('health').length).toBeGreaterThan(heldAt); // the canary is watched while the rollout waits
+    expect(of('rollback')).toEqual([]);
+    expect(of('apply')).toEqual(['t0']); // the wider stage did not start
+    await journal.postCommand(command('continue', 'change board said yes'));
+    const res = await run;
+    expect(res.status).toBe('completed');
+    expect(asked).toBe(2);
+    expect(of('rollback')).toEqual([]);
+    expect([...onFleet.values()].every((v) => v === 'proposed')).toBe(true);
+    expect(events.find((e) => e.type === 'rollout.held')).toMatchObject({ kind: 'approval', stage: 1, reason: expect.stringMatching(/approval denied for stage "all" \(the approval hook did not return true\); nothing was rolled back/) });
+    expect(journal.records.filter((r) => r.type === 'approval').map((r) => (r as { approved: boolean }).approved)).toEqual([false, true]);
+    expect(journal.records.some((r) => r.type === 'hold' && r.kind === 'approval')).toBe(true);
+    expect(journal.records.find((r) => r.type === 'command')).toMatchObject({ command: 'continue', action: 'applied', reason: 'change board said yes' });
+  });
+
+  it('abort during the hold rolls back (status aborted); a canary that dies during the hold rolls back (health)', async () => {
+    const a = setup(fleet(4), APPROVAL_STAGES, { approval: () => false });
+    const run = runRollout(a.options);
+    await when(a.events, (e) => e.type === 'rollout.held');
+    await a.journal.postCommand(command('abort', 'not this week'));
+    const res = await run;
+    expect(res.status).toBe('aborted');
+    expect(res.reason).toMatch(/aborted by operator alice@ops-1 \(not this week\)/);
+    expect(a.of('rollback')).toEqual(['t0']);
+    expect(a.onFleet.get('t0')).toBe('lkg');
+
+    let dead = false;
+    const b = setup(fleet(4), APPROVAL_STAGES, {
+      approval: () => false,
+      health: (t) => !(dead && t.id === 't0'),
+    });
+    const run2 = runRollout(b.options);
+    await when(b.events, (e) => e.type === 'rollout.held');
+    dead = true;
+    const res2 = await run2;
+    expect(res2.status).toBe('rolled-back');
+    expect(res2.reason).toMatch(/while held/);
+    expect(b.of('rollback')).toEqual(['t0']);
+  });
+
+  it('an approval timeout is a denial: held; after holdTimeout the result is `held` and a forward resume asks again', async () => {
+    let answer: 'hang' | 'yes' = 'hang';
+    const s = setup(fleet(3), APPROVAL_STAGES, {
+      approvalTimeout: 30,
+      holdTimeout: 60,
+      approval: () => (answer === 'yes' ? true : new Promise<boolean>(() => undefined)),
+    });
+    const res = await runRollout(s.options);
+    expect(res.status).toBe('held');
+    expect(res.reason).toMatch(/held \(approval\) for 60ms with no operator decision: approval denied for stage "all" \(no decision within approvalTimeout/);
+    expect(res.stages[1]!.status).toBe('held');
+    expect(s.of('rollback')).toEqual([]);
+    expect(s.onFleet.get('t0')).toBe('proposed');
+    answer = 'yes';
+    const resumed = await resumeRollout(s.journal, { forward: true, apply: s.options.apply, rollback: s.options.rollback, health: s.options.health, approval: s.options.approval, healthOptions: { interval: 10 } });
+    expect(resumed.status).toBe('completed');
+    expect(s.of('rollback')).toEqual([]);
+    expect([...s.onFleet.values()].every((v) => v === 'proposed')).toBe(true);
+  });
+
+  it('onApprovalDenied is validated', async () => {
+    const s = setup(fleet(2), APPROVAL_STAGES, { approval: () => true, onApprovalDenied: 'later' as never });
+    await expect(runRollout(s.options)).rejects.toMatchObject({ code: 'E_OPTIONS_INVALID', message: expect.stringMatching(/onApprovalDenied.*"hold" or "rollback"/) });
+    expect(s.calls).toEqual([]);
+  });
+});
