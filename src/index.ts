@@ -183,8 +183,8 @@ export type {
 } from './analysis/index.js';
 
 // Reports
-export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, REPORT_FORMATS, RULES, toSarif } from './report/index.js';
-export type { CodeQualityIssue, FailOn, FormatOptions, ReportFormat, RuleInfo } from './report/index.js';
+export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, REPORT_FORMATS, reportSources, RULES, toSarif } from './report/index.js';
+export type { CodeQualityIssue, FailOn, FormatOptions, ReportFormat, ReportSource, ReportSourcesOptions, RuleInfo } from './report/index.js';
 export type {
   SarifLevel,
   SarifLocation,

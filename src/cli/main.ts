@@ -12,7 +12,7 @@ import { createGate } from '../gate.js';
 import { loadConfig } from '../load/index.js';
 import { defaultPolicy, loadPolicy } from '../policy/index.js';
 import type { ResolvedPolicy } from '../policy/types.js';
-import { formatChanges, formatPlan, formatReport, type ReportFormat } from '../report/index.js';
+import { formatChanges, formatPlan, formatReport, reportSources, type ReportFormat } from '../report/index.js';
 import { diffConfigs, summarizeChanges } from '../diff/index.js';
 import { planRollout } from '../rollout/index.js';
 import { normalizeTargets } from '../targets.js';
@@ -54,7 +54,7 @@ export const HELP = `confgate ${VERSION}: stop bad configuration pushes before t
 
 Usage:
   confgate check   --proposed FILE|- [--current FILE|-] [--policy FILE] [--targets FILE]
-                   [--at ISO-8601] [--format text|json|markdown|sarif|github|junit|gitlab]
+                   [--at ISO-8601] [--format text|json|markdown|sarif|github|junit|gitlab|html]
                    [--output FORMAT=FILE]... [--fail-on warn|block] [--override "reason"]
                    [--revert "reason"] [--stdin-name NAME] [--sarif-root DIR]
                    [--color auto|always|never] [--quiet]
@@ -97,7 +97,7 @@ Exit codes: 0 allow or warn (warn is 1 with --fail-on warn), 1 block (or rollout
 diff --exit-code: changes found), 2 usage error or unreadable input.
 `;
 
-const CHECK_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab'] as const;
+const CHECK_FORMATS = ['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab', 'html'] as const;
 
 /**
  * Environment variables that stand in for flags that are not given on the command line (flag wins). A variable
@@ -418,7 +418,9 @@ function check(args: readonly string[], io: CliIo): number {
     ...(revert ? { revert } : {}),
   });
   const code = report.verdict === 'block' || (failOn === 'warn' && report.verdict === 'warn') ? 1 : 0;
-  const options = { toolVersion: VERSION, baseDir: io.cwd, root, failOn };
+  // html: the masked source lines around each located finding, and the policy's thresholds on the score chart
+  const wantsHtml = format === 'html' || outputs.some((o) => o.format === 'html');
+  const options = { toolVersion: VERSION, baseDir: io.cwd, root, failOn, ...(wantsHtml ? { sources: reportSources(report, [proposed, current], { policy }), scoring: policy.scoring } : {}) };
   // --quiet: nothing on stdout when the check passes (the exit code says it); the report when it fails.
   if (!(values['quiet'] === true && code === 0)) {
     io.stdout(formatReport(report, format, { ...options, color: format === 'text' && color }));

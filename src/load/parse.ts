@@ -8,6 +8,7 @@ import { capFindings, makeFinding, where } from './findings.js';
 import { parseJsonText } from './json.js';
 import { resolveLimits } from './limits.js';
 import { markNoSecretKeys } from './stable.js';
+import { withSource } from './source.js';
 import { decodeInput, LineIndex, utf8Length } from './text.js';
 import { parseYamlText } from './yaml.js';
 
@@ -169,10 +170,10 @@ export function parseConfig(text: string | Uint8Array, options: ParseOptions = {
   const nul = src.indexOf('\u0000');
   if (nul !== -1) {
     const loc = lines.locate(nul);
-    return failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `NUL character at ${where(loc)}: binary data is not a configuration file.`, loc));
+    return withSource(failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `NUL character at ${where(loc)}: binary data is not a configuration file.`, loc)), src);
   }
   if (firstChar === -1) {
-    return failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `${file} is an empty document.`, start));
+    return withSource(failedDoc(file, format, bytes, makeFinding('parse.error', 'block', `${file} is an empty document.`, start)), src);
   }
 
   if (format === 'json') {
@@ -180,10 +181,10 @@ export function parseConfig(text: string | Uint8Array, options: ParseOptions = {
     if (j.syntaxError && declared === undefined) {
       // Auto-detected JSON that is not JSON: it may still be YAML (flow style, comments...).
       const y = parseYamlText(src, lines, limits);
-      if (!y.syntaxError) return makeDoc({ ...y, format: 'yaml', bytes, file });
+      if (!y.syntaxError) return withSource(makeDoc({ ...y, format: 'yaml', bytes, file }), src);
     }
-    return makeDoc({ ...j, format: 'json', bytes, file });
+    return withSource(makeDoc({ ...j, format: 'json', bytes, file }), src);
   }
   const y = parseYamlText(src, lines, limits);
-  return makeDoc({ ...y, format: 'yaml', bytes, file });
+  return withSource(makeDoc({ ...y, format: 'yaml', bytes, file }), src);
 }

@@ -10,12 +10,14 @@ import { reportMarkdown } from './markdown.js';
 import { sarifLog } from './sarif.js';
 import { changesText, planText, reportText } from './text.js';
 import { guardLineStarts, jsonText } from './util.js';
+import { gateHtml } from './html/gate.js';
+import type { ReportSource } from './html/sources.js';
 
 /** Output formats of {@link formatReport}. */
-export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github' | 'junit' | 'gitlab';
+export type ReportFormat = 'text' | 'json' | 'markdown' | 'sarif' | 'github' | 'junit' | 'gitlab' | 'html';
 
 /** The formats {@link formatReport} accepts, in documentation order. */
-export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab']);
+export const REPORT_FORMATS: readonly ReportFormat[] = Object.freeze(['text', 'json', 'markdown', 'sarif', 'github', 'junit', 'gitlab', 'html']);
 
 /** Options shared by the formatters. */
 export interface FormatOptions {
@@ -38,6 +40,10 @@ export interface FormatOptions {
   root?: string | undefined;
   /** `junit`: the lowest severity that fails a test case. @default 'block' */
   failOn?: FailOn | undefined;
+  /** `html`: masked source lines shown around each located finding (see `reportSources`). @default none */
+  sources?: readonly ReportSource[] | undefined;
+  /** `html`: the policy's score thresholds (`scoring`), drawn on the score chart. @default the one a `score.threshold` finding names */
+  scoring?: { warn?: number | undefined; block?: number | undefined } | undefined;
 }
 
 interface ResolvedFormatOptions {
@@ -46,12 +52,14 @@ interface ResolvedFormatOptions {
   baseDir: string | undefined;
   root: string | undefined;
   failOn: FailOn;
+  sources: readonly ReportSource[] | undefined;
+  scoring: { warn?: number | undefined; block?: number | undefined } | undefined;
 }
 
 function resolveOptions(options: FormatOptions | undefined): ResolvedFormatOptions {
-  if (options === undefined || options === null) return { color: false, toolVersion: undefined, baseDir: undefined, root: undefined, failOn: 'block' };
+  if (options === undefined || options === null) return { color: false, toolVersion: undefined, baseDir: undefined, root: undefined, failOn: 'block', sources: undefined, scoring: undefined };
   if (typeof options !== 'object') throw new OptionsError(`format options must be an object, got ${typeof options}`);
-  const { color, toolVersion, baseDir, root, failOn } = options;
+  const { color, toolVersion, baseDir, root, failOn, sources, scoring } = options;
   if (color !== undefined && typeof color !== 'boolean') {
     throw new OptionsError(`\`color\` must be a boolean, got ${JSON.stringify(color)}`);
   }
@@ -67,7 +75,9 @@ function resolveOptions(options: FormatOptions | undefined): ResolvedFormatOptio
   if (failOn !== undefined && failOn !== 'warn' && failOn !== 'block') {
     throw new OptionsError(`\`failOn\` must be 'warn' or 'block', got ${JSON.stringify(failOn)}`);
   }
-  return { color: color ?? false, toolVersion, baseDir, root, failOn: failOn ?? 'block' };
+  if (sources !== undefined && !Array.isArray(sources)) throw new OptionsError(`\`sources\` must be an array (see reportSources), got ${typeof sources}`);
+  if (scoring !== undefined && (scoring === null || typeof scoring !== 'object')) throw new OptionsError(`\`scoring\` must be { warn, block }, got ${JSON.stringify(scoring)}`);
+  return { color: color ?? false, toolVersion, baseDir, root, failOn: failOn ?? 'block', sources, scoring };
 }
 
 function badFormat(format: unknown, allowed: readonly string[]): never {
@@ -83,6 +93,8 @@ function badFormat(format: unknown, allowed: readonly string[]): never {
  * - `github`: the text report, then GitHub Actions annotations (at most 10 per level, the rest grouped), then a verdict notice.
  * - `junit`: JUnit XML, one test case per rule and file (GitLab test reports, Jenkins).
  * - `gitlab`: GitLab Code Quality JSON (`description`, `check_name`, `fingerprint`, `severity`, `location`).
+ * - `html`: one self-contained page (inline CSS and SVG, no scripts, a CSP that forbids network loads): verdict, findings
+ *   with source excerpts (`sources`), the score chart, the plan and the diff.
  *
  * Deterministic: equal inputs give byte-identical output. Throws {@link OptionsError} for an unknown format or bad options.
  */
@@ -103,6 +115,8 @@ export function formatReport(report: GateReport, format: ReportFormat, options?:
       return reportJunit(report, { ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}), ...(o.root !== undefined ? { root: o.root } : {}), failOn: o.failOn });
     case 'gitlab':
       return reportGitlab(report, { ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}), ...(o.root !== undefined ? { root: o.root } : {}) });
+    case 'html':
+      return guardLineStarts(gateHtml(report, { sources: o.sources, scoring: o.scoring, toolVersion: o.toolVersion }));
     default:
       return badFormat(format, REPORT_FORMATS);
   }

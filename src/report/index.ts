@@ -6,3 +6,5 @@ export type { RuleInfo } from './rules.js';
 export { ANNOTATIONS_PER_LEVEL } from './github.js';
 export type { CodeQualityIssue } from './gitlab.js';
 export type { FailOn } from './junit.js';
+export { reportSources } from './html/sources.js';
+export type { ReportSource, ReportSourcesOptions } from './html/sources.js';
