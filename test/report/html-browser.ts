@@ -47,15 +47,16 @@ export async function openFile(browser: Browser, file: string, width = 1280, hei
 
 /** True when the page has no horizontal scroll (nothing wider than the viewport). */
 export async function fitsWidth(page: Page): Promise<{ ok: boolean; scrollWidth: number; width: number }> {
-  return page.evaluate(() => {
+  // browser-side code as text: the project's TypeScript has no DOM types
+  return page.evaluate(`(() => {
     const d = document.documentElement;
     return { ok: d.scrollWidth <= d.clientWidth, scrollWidth: d.scrollWidth, width: d.clientWidth };
-  });
+  })()`);
 }
 
 /** The smallest computed font size of visible text (px). */
 export async function smallestFont(page: Page): Promise<number> {
-  return page.evaluate(() => {
+  return page.evaluate(`(() => {
     let min = Infinity;
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -72,7 +73,12 @@ export async function smallestFont(page: Page): Promise<number> {
       if (size < min) min = size;
     }
     return min;
-  });
+  })()`);
+}
+
+/** Evaluate a browser-side expression (text: the project's TypeScript has no DOM types). */
+export function inPage<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
 }
 
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {

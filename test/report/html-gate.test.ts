@@ -12,7 +12,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { createGate, formatReport, loadConfig, loadPolicy, normalizeTargets, reportSources } from '../../src/index.js';
-import { fitsWidth, launch, openFile, screenshot, smallestFont } from './html-browser.js';
+import { fitsWidth, inPage, launch, openFile, screenshot, smallestFont } from './html-browser.js';
 
 const SECRETS = ['hunter2-planted-pw-0001', 'sig-planted-value-7777', 'plantedkeyline1AAAA', 'plantedkeyline2BBBB', 'ghp_plantedTokenInUrl99'];
 const SCRIPT = `<script>alert('x')</script>`;
@@ -122,7 +122,7 @@ describe('confgate check --format html', () => {
     const p = await openFile(browser, file);
     try {
       const dom = await p.page.content();
-      const text = await p.page.evaluate(() => document.body.innerText);
+      const text = await inPage<string>(p.page, 'document.body.innerText');
       for (const s of SECRETS) {
         expect(dom, s).not.toContain(s);
         expect(text, s).not.toContain(s);
@@ -157,7 +157,7 @@ describe('confgate check --format html', () => {
           expect(await card.isVisible()).toBe(true);
         }
         // every finding's rule and message is on the page (messages as rendered text)
-        const text = await page.evaluate(() => document.body.innerText);
+        const text = await inPage<string>(page, 'document.body.innerText');
         for (const f of json.findings) {
           expect(await page.locator(`article.finding[data-rule="${f.rule}"]`).count(), f.rule).toBeGreaterThan(0);
           expect(text).toContain(f.message.split('\n')[0]!);
@@ -169,8 +169,8 @@ describe('confgate check --format html', () => {
         expect(text).toContain(SCRIPT);
         expect(text).toContain(SVG_END);
         expect(text).toContain('credentials </svg><script>alert(2)</script>');
-        expect(await page.evaluate(() => document.scripts.length)).toBe(0);
-        expect(await page.evaluate(() => document.images.length)).toBe(0);
+        expect(await inPage<number>(page, 'document.scripts.length')).toBe(0);
+        expect(await inPage<number>(page, 'document.images.length')).toBe(0);
         expect(await page.locator('svg').count()).toBe(1);
         expect(await page.locator('#score-chart g.factor').count()).toBe(((JSON.parse((await cli([...ARGS, '--format', 'json'])).stdout) as { factors: unknown[] }).factors).length);
         // readable: no horizontal page scroll, no tiny text
