@@ -31,6 +31,7 @@ import type {
   Verdict,
 } from './types.js';
 import { compileValidator } from './validate/index.js';
+import { withSizeCache } from './validate/limits.js';
 import { windowFindings } from './windows/index.js';
 import { maskReport } from './secrets.js';
 import { createRuleEngine, customRuleInfo, runRules, type GateOptions, type RuleEngine } from './rules/index.js';
@@ -96,7 +97,7 @@ export function createGate(policy?: ResolvedPolicy | PolicyDocument | string, op
       const proposed = toDoc(input.proposed, 'proposed', limits);
       const current = input.current === undefined ? undefined : currentDoc(input.current, limits, currentDocs);
       const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
-      return evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override, revert });
+      return withSizeCache(() => evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override, revert }));
     },
   };
 }

@@ -37,12 +37,23 @@ export function fingerprint(value: JsonValue | undefined): string {
 export function isSecretKey(key: string): boolean {
   let hit = keyCache.get(key);
   if (hit === undefined) {
-    hit = DEFAULT_SECRET_KEY_PATTERN.test(normalizeKeyName(key));
+    // Most keys contain none of the words the pattern needs: answer those without normalising the name. Without
+    // `-`, `_` and `.` the normalised name is the lower-cased key, so a case-insensitive look for the words in the
+    // key itself is the same test.
+    const norm = SEPARATORS.test(key) ? normalizeKeyName(key) : undefined;
+    hit = (norm === undefined ? SECRET_WORDS.test(key) : SECRET_WORDS.test(norm)) && DEFAULT_SECRET_KEY_PATTERN.test(norm ?? key.toLowerCase());
     if (keyCache.size < 10_000) keyCache.set(key, hit);
   }
   return hit;
 }
 const keyCache = new Map<string, boolean>();
+/** Characters {@link normalizeKeyName} removes. */
+const SEPARATORS = /[-_.]/;
+/**
+ * Words one of which every match of {@link DEFAULT_SECRET_KEY_PATTERN} contains (`pass` for password, passwd and
+ * passphrase; `key` for every `*key` name): a name without any of them is not a secret.
+ */
+const SECRET_WORDS = /pass|secret|token|credential|key|bearer|cookie|pem/i;
 
 /** Secret key names a policy adds to the defaults, and names it exempts from them (policy `secretKeys`). */
 export interface SecretKeyNames {

@@ -276,15 +276,17 @@ class Walker {
   }
 
   private walkObject(o: Record<string, JsonValue>, n: Record<string, JsonValue>): void {
-    const all = new Set<string>(Object.keys(o));
-    const kn = Object.keys(n);
-    for (const k of kn) all.add(k);
-    const keys = [...all].sort(compareKeys);
+    // Only the keys that can give a change are sorted: a key present on both sides with the same scalar (or the same
+    // object) gives none, and leaving it out of the sort keeps the emitted order (sorted keys) while a 300,000-key
+    // map with a few changes costs one pass instead of an n log n sort of every key.
+    const keys: string[] = [];
+    for (const k of Object.keys(o)) if (!hasOwn.call(n, k) || o[k] !== n[k]) keys.push(k);
+    for (const k of Object.keys(n)) if (!hasOwn.call(o, k)) keys.push(k);
+    keys.sort(compareKeys);
     const out = this.out;
     for (const k of keys) {
       const inOld = hasOwn.call(o, k);
       const inNew = hasOwn.call(n, k);
-      if (inOld && inNew && o[k] === n[k]) continue;
       out.push(k, k, k);
       if (inOld && inNew) this.walk(o[k]!, n[k]!, false);
       else if (inNew) out.emit('added', undefined, n[k]);

@@ -5,9 +5,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { createGate, fingerprint, formatReport, isSecretKey, resolvePolicy, type ReportFormat } from '../../src/index.js';
+import { DEFAULT_SECRET_KEY_PATTERN, normalizeKeyName } from '../../src/secrets.js';
 
 const OLD = 'AKIAOLDSECRETVALUE1234';
 const NEW = 'AKIANEWSECRETVALUE5678';
@@ -22,6 +24,20 @@ describe('secret masking', () => {
       expect(isSecretKey(k), k).toBe(true);
     }
     for (const k of ['name', 'tokens_per_second_limit', 'secretary', 'region', 'key']) expect(isSecretKey(k), k).toBe(false);
+  });
+
+  it('answers exactly as the documented pattern over the normalised name (its fast path included)', () => {
+    // Names built from the pattern's words and near misses, in mixed case, with separators anywhere, so the quick
+    // "no secret word here" answer and the normalisation are both exercised.
+    const pieces = ['pass', 'word', 'wd', 'phrase', 'secret', 'ar', 'token', 'cred', 'ential', 'private', 'api', 'access', 'auth', 'signing', 'encryption', 'key', 'bearer', 'cookie', 'pem', 's', 'id', 'x', 'k', 'ey', 'to', 'ken'];
+    const piece = fc.tuple(fc.constantFrom(...pieces), fc.boolean(), fc.constantFrom('', '', '', '-', '_', '.')).map(([w, up, sep]) => (up ? w.toUpperCase() : w) + sep);
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 5 }), (parts) => {
+        const key = parts.join('');
+        expect(isSecretKey(key), key).toBe(DEFAULT_SECRET_KEY_PATTERN.test(normalizeKeyName(key)));
+      }),
+      { numRuns: 5000, seed: 20261130 },
+    );
   });
 
   it('masks rotated credentials in every report format, keeping the rotation visible', () => {
