@@ -291,13 +291,40 @@ async function askApproval(flow: Flow, wave: PlannedWave, outcome: StageOutcome)
 
 /** Apply a wave's pending targets in journaled batches; health of earlier targets is watched meanwhile. */
 async function applyWave(flow: Flow, applyRunner: HookRunner, wave: PlannedWave, outcome: StageOutcome): Promise<void> {
-  const { engine, options, s, signal, rt } = flow;
+  const { engine, rt } = flow;
   // ---- apply, in journaled batches (group commit). A batch's `applying` records are durable BEFORE its hooks
   // run; the next batch's records are written while this batch's hooks run (the fsync is off the critical path).
   // the `stage started` record goes out with the first batch (same flush, written first)
   engine.queue({ type: 'stage', ts: now(), stage: wave.index, status: 'started' });
   engine.emit({ type: 'stage.started', stage: wave.index, name: wave.name, targets: wave.targets.length });
+  // An operator's `pause` stops new applies at once: those in flight settle (journaled, health-checked), the others
+  // stay `pending`, the rollout holds, and a `continue` applies the rest of the stage.
+  await rt.pauseIfAsked(wave, outcome);
+  while (await applyPending(flow, applyRunner, wave, outcome)) await rt.pauseIfAsked(wave, outcome);
+
+  // tolerated apply failures are restored at once, so the stage continues from a known state
+  const tolerated = wave.targets
+    .filter((t) => {
+      const st = engine.states.get(t.id)?.status;
+      return st === 'failed' || st === 'apply-timed-out';
+    })
+    .map((t) => t.id)
+    .reverse();
+  if (tolerated.length > 0) {
+    await engine.rollbackTargets(tolerated, `stage "${wave.name}": restoring ${tolerated.length} targets whose apply failed (within the failure budget)`);
+    const bad = tolerated.filter((id) => engine.states.get(id)?.status === 'rollback-failed');
+    if (bad.length > 0) throw new Stop('gate', `stage "${wave.name}": rollback of ${bad.length} targets whose apply failed did not succeed`);
+  }
+}
+
+/**
+ * Apply the stage's pending targets in journaled batches; health of earlier targets is watched meanwhile. Returns true
+ * when an operator's `pause` left targets of the stage unattempted (still `pending`).
+ */
+async function applyPending(flow: Flow, applyRunner: HookRunner, wave: PlannedWave, outcome: StageOutcome): Promise<boolean> {
+  const { engine, options, s, signal, rt } = flow;
   let stopApply: Stop | undefined;
+  let paused = false;
   const targets: Target[] = wave.targets.filter((t) => engine.states.get(t.id) === PENDING);
   const n = targets.length;
   const stage = wave.index;
@@ -330,7 +357,8 @@ async function applyWave(flow: Flow, applyRunner: HookRunner, wave: PlannedWave,
     }
   };
   const applyOne = (t: Target): Promise<void> | undefined => {
-    if (stopApply || signal.aborted) {
+    if (stopApply || signal.aborted || rt.pauseRequested) {
+      if (!stopApply && !signal.aborted) paused = true;
       engine.set(t.id, PENDING); // never attempted
       return undefined;
     }
@@ -379,7 +407,8 @@ async function applyWave(flow: Flow, applyRunner: HookRunner, wave: PlannedWave,
           if (stopApply || signal.aborted) break; // that stop is the reason; the journal error is recorded
           throw err;
         }
-        if (stopApply || signal.aborted) {
+        if (stopApply || signal.aborted || rt.pauseRequested) {
+          if (!stopApply && !signal.aborted) paused = true;
           notAttempted(batch);
           break;
         }
@@ -406,20 +435,7 @@ async function applyWave(flow: Flow, applyRunner: HookRunner, wave: PlannedWave,
   await engine.write();
   signal.throwIfAborted();
   if (stopApply) throw stopApply;
-
-  // tolerated apply failures are restored at once, so the stage continues from a known state
-  const tolerated = wave.targets
-    .filter((t) => {
-      const st = engine.states.get(t.id)?.status;
-      return st === 'failed' || st === 'apply-timed-out';
-    })
-    .map((t) => t.id)
-    .reverse();
-  if (tolerated.length > 0) {
-    await engine.rollbackTargets(tolerated, `stage "${wave.name}": restoring ${tolerated.length} targets whose apply failed (within the failure budget)`);
-    const bad = tolerated.filter((id) => engine.states.get(id)?.status === 'rollback-failed');
-    if (bad.length > 0) throw new Stop('gate', `stage "${wave.name}": rollback of ${bad.length} targets whose apply failed did not succeed`);
-  }
+  return paused;
 }
 
 /**

@@ -134,3 +134,76 @@ describe('a denied approval holds (onApprovalDenied: hold, the default)', () => 
     expect(s.calls).toEqual([]);
   });
 });
+
+describe('pause while a stage applies', () => {
+  it('stops new applies at once: those in flight settle and are journaled, the rollout holds and watches them; continue applies the rest', async () => {
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    const s = setup(fleet(9), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], {
+      concurrency: 2,
+      apply: async (t) => {
+        started.push(t.id);
+        if (t.id !== 't0') await new Promise<void>((r) => release.set(t.id, r)); // stage "all" applies block until released
+        s.onFleet.set(t.id, 'proposed');
+      },
+    });
+    const run = runRollout(s.options);
+    await when(s.events, () => started.length === 3); // the canary, then two applies of "all" in flight
+    await s.journal.postCommand(command('pause', 'error budget alert'));
+    await when(s.events, (e) => e.type === 'command' && e.command === 'pause' && e.action === 'applied');
+    const inFlight = started.slice(1);
+    for (const id of inFlight) release.get(id)!();
+    await when(s.events, (e) => e.type === 'rollout.held');
+    expect(started).toEqual(['t0', ...inFlight]); // nothing new started after the pause was read
+    const held = s.events.find((e) => e.type === 'rollout.held');
+    expect(held).toMatchObject({ kind: 'operator', stage: 1, reason: expect.stringMatching(/paused by operator alice@ops-1 \(error budget alert\)/) });
+    // the two that were in flight settled and were journaled before the hold; the rest were never started
+    const recs = s.journal.records;
+    const holdAt = recs.findIndex((r) => r.type === 'hold');
+    for (const id of inFlight) expect(recs.findIndex((r) => r.type === 'target' && r.targetId === id && r.state.status === 'applied')).toBeLessThan(holdAt);
+    const healthAtHold = s.of('health').filter((id) => inFlight.includes(id)).length;
+    await sleep(80);
+    expect(s.of('health').filter((id) => inFlight.includes(id)).length).toBeGreaterThan(healthAtHold); // watched while held
+    expect(started).toHaveLength(3);
+    await s.journal.postCommand(command('continue', 'alert was noise'));
+    // the rest of the stage is applied after the continue
+    await when(s.events, () => started.length > 3);
+    for (;;) {
+      for (const [id, r] of release) if (started.includes(id)) r();
+      if (s.events.some((e) => e.type === 'rollout.finished')) break;
+      await sleep(5);
+    }
+    const res = await run;
+    expect(res.status).toBe('completed');
+    expect(started.slice().sort()).toEqual(fleet(9).map((t) => t.id).sort());
+    expect(new Set(started).size).toBe(9); // each target applied once
+    expect(s.of('rollback')).toEqual([]);
+    expect(res.stages[1]).toMatchObject({ status: 'passed', applied: 8 });
+  });
+
+  it('abort after a pause mid-apply rolls back exactly the targets whose apply ran', async () => {
+    const release: Array<() => void> = [];
+    const started: string[] = [];
+    const s = setup(fleet(8), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], {
+      concurrency: 3,
+      apply: async (t) => {
+        started.push(t.id);
+        if (t.id !== 't0') await new Promise<void>((r) => release.push(r));
+        s.onFleet.set(t.id, 'proposed');
+      },
+    });
+    const run = runRollout(s.options);
+    await when(s.events, () => started.length === 4);
+    await s.journal.postCommand(command('pause'));
+    await when(s.events, (e) => e.type === 'command' && e.command === 'pause');
+    for (const r of release) r();
+    await when(s.events, (e) => e.type === 'rollout.held');
+    await s.journal.postCommand(command('abort', 'bad push'));
+    const res = await run;
+    expect(res.status).toBe('aborted');
+    expect(started).toHaveLength(4);
+    expect(s.of('rollback').sort()).toEqual(started.slice().sort());
+    expect([...s.onFleet.values()].every((v) => v === 'lkg')).toBe(true);
+    for (const t of fleet(8)) expect(['rolled-back', 'skipped']).toContain(res.targets[t.id]!.status);
+  });
+});

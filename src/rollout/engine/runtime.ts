@@ -147,7 +147,7 @@ export class Runtime {
           if (this.held) this.#journalCommand(c, 'ignored', 'already held');
           else {
             this.pauseRequested = c;
-            this.#journalCommand(c, 'applied', 'the rollout holds at its next step');
+            this.#journalCommand(c, 'applied', 'no new apply starts; the rollout holds once the applies in flight have settled');
           }
           break;
         case 'continue':
