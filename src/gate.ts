@@ -5,6 +5,7 @@
  * evaluator that can be called many times. Every problem is a finding; an exception inside any stage becomes an
  * `internal.error` block finding, never an `allow`.
  */
+import { statSync } from 'node:fs';
 import { diffConfigs, summarizeChanges } from './diff/index.js';
 import { OptionsError } from './errors.js';
 import { getAtPointer } from './pointer.js';
@@ -14,12 +15,13 @@ import { markStableDoc } from './load/stable.js';
 import { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
 import type { PolicyDocument, ResolvedPolicy } from './policy/types.js';
 import { planRollout } from './rollout/index.js';
-import { scorePush } from './score/index.js';
+import { scorePush, type ScoreMember } from './score/index.js';
 import { normalizeTargets } from './targets.js';
 import type {
   Change,
   ChangeSummary,
   ConfigDoc,
+  ConfigSet,
   Finding,
   GateReport,
   JsonValue,
@@ -35,16 +37,26 @@ import { withSizeCache } from './validate/limits.js';
 import { windowFindings } from './windows/index.js';
 import { maskReport } from './secrets.js';
 import { createRuleEngine, customRuleInfo, runRules, type GateOptions, type RuleEngine } from './rules/index.js';
+import { isConfigSet, isFilesInput, loadConfigSet, type SetMemberInput } from './load/set.js';
+import { PolicyViews } from './set/views.js';
+import { setStage } from './set/evaluate.js';
 
 /** A config given to `evaluate`: a loaded document, a path or text (see `loadConfig`), or an already-parsed value. */
 export type ConfigInput = ConfigDoc | ConfigSource | JsonValue;
 
+/**
+ * A config set given to `evaluate`: from `loadConfigSet(dir)`, or `{ files: { 'edge/base.yaml': doc, ... } }` (an
+ * object whose only key is `files`; each member a `ConfigDoc`, text, `{ path }` or a parsed value). To pass a single
+ * parsed document whose only key happens to be `files`, pass it as a `ConfigDoc` (`parseConfig`).
+ */
+export type ConfigSetInput = ConfigSet | { files: Readonly<Record<string, SetMemberInput>> };
+
 /** Inputs of one evaluation. */
 export interface EvaluateInput {
-  /** The config about to be pushed. */
-  proposed: ConfigInput;
-  /** The config live now (last known good). Absent for a first push. */
-  current?: ConfigInput | undefined;
+  /** The config about to be pushed: one document, or a config set (several files pushed as one unit). */
+  proposed: ConfigInput | ConfigSetInput;
+  /** The config live now (last known good): a document, or a set when `proposed` is one. Absent for a first push. */
+  current?: ConfigInput | ConfigSetInput | undefined;
   /** Targets that would receive the push (`{ targets: [...] }` or a list). Enables target checks, windows per target and the plan. */
   targets?: readonly Target[] | { targets: readonly Target[] } | undefined;
   /**
@@ -80,9 +92,12 @@ export interface Gate {
  */
 export function createGate(policy?: ResolvedPolicy | PolicyDocument | string, options?: GateOptions): Gate {
   const resolved = toResolvedPolicy(policy);
-  const validator = compileValidator(resolved);
-  const rules = createRuleEngine(resolved, options);
+  // One compiled policy per distinct set of `GLOB#` patterns that apply to a file (just one without globs).
+  const views = new PolicyViews(resolved, (p) => ({ policy: p, validator: compileValidator(p), rules: createRuleEngine(p, options) }));
   const currentDocs = new CurrentDocCache();
+  // Rule metadata of a set's findings names the rules as written (with their globs): compiled on first use.
+  let allRules: RuleEngine | undefined;
+  const setRules = (): RuleEngine => (allRules ??= views.base.policy === resolved ? views.base.rules : createRuleEngine(resolved, options));
   return {
     policy: resolved,
     evaluate(input: EvaluateInput): GateReport {
@@ -94,12 +109,33 @@ export function createGate(policy?: ResolvedPolicy | PolicyDocument | string, op
       const override = toOverride(input.override, at);
       const revert = toRevert(input.revert, at);
       const limits = resolved.limits.input;
-      const proposed = toDoc(input.proposed, 'proposed', limits);
-      const current = input.current === undefined ? undefined : currentDoc(input.current, limits, currentDocs);
       const targets = input.targets === undefined ? undefined : normalizeTargets(input.targets);
-      return withSizeCache(() => evaluatePush({ policy: resolved, validator, rules, proposed, current, targets, at, override, revert }));
+      const common = { policy: resolved, targets, at, override, revert };
+      if (isSetInput(input.proposed) || (input.current !== undefined && isSetInput(input.current)) || isFolder(input.proposed)) {
+        // A config set: every member validated, diffed and located on its own; scored and planned as one push.
+        const proposed = toSet(input.proposed, 'proposed', resolved);
+        const current = input.current === undefined ? undefined : toSet(input.current, 'current', resolved);
+        return withSizeCache(() => finishPush({ ...common, rules: setRules() }, setStage({ policy: resolved, views, proposed, current, targets, at })));
+      }
+      const proposed = toDoc(input.proposed as ConfigInput, 'proposed', limits);
+      const current = input.current === undefined ? undefined : currentDoc(input.current as ConfigInput, limits, currentDocs);
+      const view = views.forFileName(proposed.file);
+      return withSizeCache(() => evaluatePush({ ...common, policy: view.policy, validator: view.validator, rules: view.rules, proposed, current }));
     },
   };
+}
+
+/** A config set given to `evaluate`: a `ConfigSet` or `{ files: { ... } }`; anything else there is misuse. */
+function toSet(input: ConfigInput | ConfigSetInput, field: string, policy: ResolvedPolicy): ConfigSet {
+  if (isConfigSet(input)) return input;
+  if (isFolder(input)) {
+    const dir = typeof input === 'string' ? input : (input as { path: string }).path;
+    return loadConfigSet(dir, { policy });
+  }
+  if (isFilesInput(input)) {
+    return loadConfigSet(input, { policy, name: `<${field}>` });
+  }
+  throw new OptionsError(`\`${field}\` must be a config set like \`proposed\` ({ files: { 'edge/base.yaml': ... } } or loadConfigSet(dir)): a set is compared with a set, not with one document`);
 }
 
 function toResolvedPolicy(policy: ResolvedPolicy | PolicyDocument | string | undefined): ResolvedPolicy {
@@ -156,6 +192,25 @@ function relaxForRevert(findings: Finding[]): Finding[] {
       ? { ...f, severity: 'warn' as const, message: `${f.message} (a revert: not blocking)`, detail: { ...(f.detail ?? {}), revert: true } }
       : f,
   );
+}
+
+function isSetInput(x: unknown): boolean {
+  return isConfigSet(x) || isFilesInput(x);
+}
+
+/** A path (a string that is not inline text, or `{ path }`) naming a folder: a config set to read. */
+function isFolder(x: unknown): boolean {
+  let p: string | undefined;
+  if (typeof x === 'string') p = isInlineText(x) ? undefined : x;
+  else if (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof (x as { path?: unknown }).path === 'string') {
+    p = (x as { path: string }).path;
+  }
+  if (p === undefined || p === '') return false;
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // loadConfig reports a missing or unreadable path
+  }
 }
 
 function toDoc(input: ConfigInput, field: string, limits: ResolvedPolicy['limits']['input']): ConfigDoc {
@@ -269,10 +324,10 @@ interface PushInput {
   revert: RevertRecord | undefined;
 }
 
-const EMPTY_CHANGES: ChangeSummary = { added: 0, removed: 0, modified: 0, reordered: 0, total: 0, changes: [] };
+export const EMPTY_CHANGES: ChangeSummary = { added: 0, removed: 0, modified: 0, reordered: 0, total: 0, changes: [] };
 
 /** Run one stage; an exception becomes an `internal.error` block finding. */
-function guarded<T>(stage: string, findings: Finding[], fallback: T, fn: () => T): T {
+export function guarded<T>(stage: string, findings: Finding[], fallback: T, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -286,10 +341,28 @@ function guarded<T>(stage: string, findings: Finding[], fallback: T, fn: () => T
   }
 }
 
+/**
+ * What the document stage (load, validate, diff, rules) gives the rest of the gate: the findings so far, the changes,
+ * the documents the score measures, the report's file names, and how secrets are masked. One document or a set.
+ */
+export interface DocumentStage {
+  findings: Finding[];
+  changes: ChangeSummary;
+  /** False when the proposed config could not be used at all (nothing to score). */
+  usable: boolean;
+  /** The documents the score measures (a set: all members as one document per side, and each member for versions). */
+  score: { proposed: ConfigDoc; current?: ConfigDoc | undefined; members?: ScoreMember[] | undefined };
+  files: GateReport['files'];
+  mask(report: GateReport): GateReport;
+}
+
 function evaluatePush(input: PushInput): GateReport {
-  const { policy, validator, proposed, current, targets, at, override, revert } = input;
-  // A revert is planned with the policy's revert stages when it gives them (short bakes), not the risk tiers.
-  const revertStages = revert ? policy.rollout.revertStages : undefined;
+  return finishPush(input, singleStage(input));
+}
+
+/** Load findings, validation, diff and rules of a single-document push. */
+function singleStage(input: PushInput): DocumentStage {
+  const { policy, validator, proposed, current, targets, at } = input;
   const findings: Finding[] = [];
   const tag = (doc: 'proposed' | 'current', list: readonly Finding[]): Finding[] =>
     list.map((f) => (f.document === undefined && doc === 'current' ? { ...f, document: doc } : f));
@@ -297,24 +370,7 @@ function evaluatePush(input: PushInput): GateReport {
   // Loops, not `push(...list)`: a document can carry hundreds of thousands of findings and a spread of that
   // many arguments overflows the stack.
   pushAll(findings, tag('proposed', proposed.findings));
-  if (current) {
-    // A number in the current config that lost precision can hide a change (9007199254740993 -> ...992 reads
-    // as "no change"): say so, with the current file's location.
-    pushAll(findings, currentPrecisionFindings(current, proposed));
-    // A current config that does not parse cannot be rolled back to.
-    if (current.failed) {
-      // Point at the first load problem of the current file (its location), so that CI annotations land on it.
-      const first = current.findings.find((f) => f.severity === 'block') ?? current.findings[0];
-      findings.push({
-        rule: 'rollback.lkg-invalid',
-        severity: 'warn',
-        document: 'current',
-        message: `the current config ${current.file} could not be loaded (${first?.message ?? 'unknown error'}); rolling back to it would not be safe and the push cannot be compared with it`,
-        ...(first?.path !== undefined ? { path: first.path } : {}),
-        ...(first?.location ? { location: first.location } : {}),
-      });
-    }
-  }
+  if (current) pushAll(findings, currentLoadFindings(current, proposed));
 
   const usable = !proposed.failed && proposed.value !== undefined;
   if (!usable && !proposed.findings.some((f) => f.severity === 'block')) {
@@ -337,6 +393,61 @@ function evaluatePush(input: PushInput): GateReport {
     pushAll(findings, guarded('rules', findings, [] as Finding[], () =>
       runRules(input.rules, { policy, proposed, current: currentUsable, changes: changes.changes, targets, at })));
   }
+  return {
+    findings,
+    changes,
+    usable,
+    score: { proposed, ...(current && !current.failed ? { current } : {}) },
+    files: {
+      proposed: proposed.file,
+      ...(current ? { current: current.file } : {}),
+      ...(policy.file ? { policy: policy.file } : {}),
+    },
+    mask: (report) => maskReport(report, policy, proposed, current),
+  };
+}
+
+/**
+ * Findings about the current document from loading it: numbers that lost precision (they can hide a change), and a
+ * current config that does not load (it cannot be rolled back to).
+ */
+export function currentLoadFindings(current: ConfigDoc, proposed: ConfigDoc | undefined): Finding[] {
+  const findings: Finding[] = [];
+  // A number in the current config that lost precision can hide a change (9007199254740993 -> ...992 reads
+  // as "no change"): say so, with the current file's location.
+  pushAll(findings, currentPrecisionFindings(current, proposed));
+  // A current config that does not parse cannot be rolled back to.
+  if (current.failed) {
+    // Point at the first load problem of the current file (its location), so that CI annotations land on it.
+    const first = current.findings.find((f) => f.severity === 'block') ?? current.findings[0];
+    findings.push({
+      rule: 'rollback.lkg-invalid',
+      severity: 'warn',
+      document: 'current',
+      message: `the current config ${current.file} could not be loaded (${first?.message ?? 'unknown error'}); rolling back to it would not be safe and the push cannot be compared with it`,
+      ...(first?.path !== undefined ? { path: first.path } : {}),
+      ...(first?.location ? { location: first.location } : {}),
+    });
+  }
+  return findings;
+}
+
+/** Inputs of the part of an evaluation that does not depend on how the documents were given. */
+interface FinishInput {
+  policy: ResolvedPolicy;
+  rules: RuleEngine;
+  targets: Target[] | undefined;
+  at: Date;
+  override: OverrideRecord | undefined;
+  revert: RevertRecord | undefined;
+}
+
+/** Windows, plan, score, override and revert records, order, masking: the same for one document and for a set. */
+function finishPush(input: FinishInput, stage: DocumentStage): GateReport {
+  const { policy, targets, at, override, revert } = input;
+  const { findings, changes, usable } = stage;
+  // A revert is planned with the policy's revert stages when it gives them (short bakes), not the risk tiers.
+  const revertStages = revert ? policy.rollout.revertStages : undefined;
 
   findings.push(
     ...guarded('windows', findings, [] as Finding[], () =>
@@ -360,8 +471,9 @@ function evaluatePush(input: PushInput): GateReport {
           policy,
           changes,
           findings,
-          proposed,
-          ...(current && !current.failed ? { current } : {}),
+          proposed: stage.score.proposed,
+          ...(stage.score.current ? { current: stage.score.current } : {}),
+          ...(stage.score.members ? { members: stage.score.members } : {}),
           ...(targets ? { targets } : {}),
           ...(p ? { plan: p } : {}),
           ...(override ? { override } : {}),
@@ -416,14 +528,10 @@ function evaluatePush(input: PushInput): GateReport {
     ...(override ? { override } : {}),
     ...(revert ? { revert } : {}),
     at: at.toISOString(),
-    files: {
-      proposed: proposed.file,
-      ...(current ? { current: current.file } : {}),
-      ...(policy.file ? { policy: policy.file } : {}),
-    },
+    files: stage.files,
     ...(ruleInfo ? { ruleInfo } : {}),
   };
-  return maskReport(report, policy, proposed, current);
+  return stage.mask(report);
 }
 
 function plan(policy: ResolvedPolicy, stages: StageSpec[], targets: Target[], at: Date, approval = false): RolloutPlan {
@@ -441,7 +549,7 @@ function plan(policy: ResolvedPolicy, stages: StageSpec[], targets: Target[], at
   });
 }
 
-function pushAll<T>(into: T[], list: readonly T[]): void {
+export function pushAll<T>(into: T[], list: readonly T[]): void {
   for (let i = 0; i < list.length; i++) into.push(list[i]!);
 }
 
@@ -449,12 +557,12 @@ function pushAll<T>(into: T[], list: readonly T[]): void {
  * The `parse.precision-loss` findings of the current config, as warnings on the current document. When the
  * proposed value at the same path reads the same number, the message says that a change there is invisible.
  */
-function currentPrecisionFindings(current: ConfigDoc, proposed: ConfigDoc): Finding[] {
+function currentPrecisionFindings(current: ConfigDoc, proposed: ConfigDoc | undefined): Finding[] {
   const out: Finding[] = [];
   for (const f of current.findings) {
     if (f.rule !== 'parse.precision-loss') continue;
     let message = f.message;
-    if (f.path !== undefined && !proposed.failed && proposed.value !== undefined) {
+    if (f.path !== undefined && proposed && !proposed.failed && proposed.value !== undefined) {
       const now = getAtPointer(proposed.value, f.path);
       const before = getAtPointer(current.value, f.path);
       if (typeof now === 'number' && now === before) {
@@ -489,7 +597,7 @@ function copyJson<T extends JsonValue>(v: T): T {
   return out as T;
 }
 
-function reorderFindings(changes: readonly Change[], proposed: ConfigDoc): Finding[] {
+export function reorderFindings(changes: readonly Change[], proposed: ConfigDoc): Finding[] {
   const out: Finding[] = [];
   for (const c of changes) {
     if (c.kind !== 'reordered') continue;
@@ -524,6 +632,7 @@ function sortFindings(findings: Finding[]): Finding[] {
       return (
         SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] ||
         (x.document ?? 'proposed').localeCompare(y.document ?? 'proposed') ||
+        compareFile(x.file, y.file) ||
         (x.location?.line ?? 0) - (y.location?.line ?? 0) ||
         (x.location?.column ?? 0) - (y.location?.column ?? 0) ||
         (x.path ?? '').localeCompare(y.path ?? '') ||
@@ -533,6 +642,14 @@ function sortFindings(findings: Finding[]): Finding[] {
       );
     })
     .map(({ f }) => f);
+}
+
+/** Members of a set by relative path (code units); findings about the whole push first. */
+function compareFile(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return a < b ? -1 : 1;
 }
 
 /** `block` if any block finding, else `warn` if any warn finding, else `allow`. */

@@ -6,12 +6,16 @@
 
 // Gate
 export { createGate, verdictOf } from './gate.js';
-export type { ConfigInput, EvaluateInput, Gate } from './gate.js';
+export type { ConfigInput, ConfigSetInput, EvaluateInput, Gate } from './gate.js';
 export type { CheckFinding, CheckInput, CheckPlugin, CheckRuleInfo, GateOptions, ResolvedRule, RuleSpec } from './rules/index.js';
 
 // Load
 export { DEFAULT_INPUT_LIMITS, isConfigDoc, loadConfig, parseConfig } from './load/index.js';
 export type { ConfigSource, ParseOptions } from './load/index.js';
+export { isConfigSet, loadConfigSet } from './load/set.js';
+export type { ConfigSetSource, LoadSetOptions, SetMemberInput } from './load/set.js';
+export { diffConfigSets } from './set/diff.js';
+export type { DiffSetsOptions } from './set/diff.js';
 
 // Policy
 export { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
@@ -19,6 +23,7 @@ export type { LoadPolicyOptions } from './policy/index.js';
 export type {
   CheckSpec,
   Duration,
+  FilesSpec,
   PolicyDocument,
   ResolvedCheck,
   ResolvedPolicy,
@@ -35,7 +40,7 @@ export type { CompiledValidator, ValidateInput } from './validate/index.js';
 export { diffConfigs, summarizeChanges } from './diff/index.js';
 export type { DiffOptions } from './diff/index.js';
 export { scorePush, WEIGHTS } from './score/index.js';
-export type { ScoreInput, ScoreResult } from './score/index.js';
+export type { ScoreInput, ScoreMember, ScoreResult } from './score/index.js';
 
 // CEL (the expression language of policy rules and analysis conditions)
 export { CelCompileError, CelEvalError, compileCel } from './cel/index.js';

@@ -499,3 +499,55 @@ export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed:
     ...(report.plan ? { plan: maskPlan(report.plan, policy) } : {}),
   };
 }
+
+/** One member of a config set, for {@link maskSetReport}: its documents and the policy as it applies to it. */
+export interface SetMemberSecrets {
+  file: string;
+  policy: SecretPolicy;
+  proposed?: ConfigDoc | undefined;
+  current?: ConfigDoc | undefined;
+}
+
+/**
+ * {@link maskReport} for a config set: paths and values of each member are masked with the `secrets` patterns that
+ * apply to that member (`GLOB#` patterns), and free text anywhere is scrubbed of the secrets of every member (a rule
+ * on one file can quote another file's value).
+ */
+export function maskSetReport(report: GateReport, policy: ResolvedPolicy, members: readonly SetMemberSecrets[]): GateReport {
+  const top = compileSecrets(policy);
+  const found = new Set<string>(labelSecrets(report.plan, top.isKey));
+  for (const m of members) for (const s of collectSecrets([m.proposed, m.current], compileSecrets(m.policy))) found.add(s);
+  const extra = [...found];
+  const byFile = new Map(members.map((m) => [m.file, m]));
+  const cache = new Map<string, { m: Masker; isSecret: (pointer: string) => boolean }>();
+  const forFile = (file: string | undefined): { m: Masker; isSecret: (pointer: string) => boolean } => {
+    const key = file !== undefined && byFile.has(file) ? file : '';
+    let hit = cache.get(key);
+    if (!hit) {
+      const p = key === '' ? policy : byFile.get(key)!.policy;
+      hit = { m: createMasker(p, [], extra), isSecret: compileSecrets(p).isSecret };
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  const text = forFile(undefined).m;
+  return {
+    ...report,
+    findings: report.findings.map((f) => {
+      const { m, isSecret } = forFile(f.file);
+      const path = f.path === undefined ? {} : { path: m.path(f.path) };
+      if (f.path !== undefined && f.detail && typeof f.detail['literal'] === 'string' && isSecret(f.path)) {
+        return {
+          ...f,
+          ...path,
+          message: `The secret number at ${m.path(f.path)} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
+          detail: { literal: fingerprint(f.detail['literal']) },
+        };
+      }
+      return { ...f, ...path, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
+    }),
+    factors: report.factors.map((x) => ({ ...x, detail: text.text(x.detail) })),
+    changes: { ...report.changes, changes: report.changes.changes.map((c) => forFile(c.file).m.changes([c])[0]!) },
+    ...(report.plan ? { plan: maskPlan(report.plan, policy) } : {}),
+  };
+}

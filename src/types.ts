@@ -39,6 +39,9 @@ export type BuiltinRuleId =
   | 'parse.precision-loss'
   | 'input.too-large'
   | 'input.too-deep'
+  | 'input.unreadable'
+  | 'input.unknown-type'
+  | 'input.missing'
   | 'schema'
   | 'limit.max-bytes'
   | 'limit.growth'
@@ -80,6 +83,11 @@ export interface Finding {
   path?: string;
   /** Which document the finding is about. @default 'proposed' */
   document?: 'proposed' | 'current' | 'policy' | 'targets';
+  /**
+   * In a config set: the member the finding is about, as its path relative to the set's folder (`edge/base.yaml`,
+   * always `/`-separated). Absent for single-file pushes and for findings about the push as a whole.
+   */
+  file?: string;
   /** Where in the source file, when known. */
   location?: SourceLocation;
   /** Machine-readable details (ajv keyword and params, counts, ratios...). */
@@ -120,6 +128,25 @@ export interface ConfigDoc {
   locate(pointer: string): SourceLocation | undefined;
 }
 
+/**
+ * A config set: several documents pushed as one unit (a base file plus per-region overrides, generated files).
+ * Members are named by their path relative to the set's folder, `/`-separated, in a fixed (sorted) order.
+ */
+export interface ConfigSet {
+  /** The folder the set was read from (as given), or `<set>` for a set given in memory. */
+  readonly root: string;
+  /** The members by relative path, sorted by path (code units). Each member was loaded with the input limits. */
+  readonly files: ReadonlyMap<string, ConfigDoc>;
+  /**
+   * Problems of the set itself, each with the member's `file` (and a location when there is one): a member that
+   * cannot be read (`input.unreadable`: permissions, a symlink leading out of the folder or in a loop, a FIFO or
+   * device), a file type the loader does not know (`input.unknown-type`), too many files (`input.too-large`).
+   */
+  readonly findings: readonly Finding[];
+  /** The set as one JSON value, `{ "<relative path>": <document value> }` (members that failed to load are absent). */
+  readonly value: JsonObject;
+}
+
 /* ------------------------------------------------------------------- diff */
 
 /** Kind of a change between two documents. */
@@ -135,6 +162,11 @@ export interface Change {
   path: string;
   /** Plain JSON Pointer into the proposed document (into the current one for removals). */
   pointer: string;
+  /**
+   * In a config set: the member that changed (path relative to the set's folder). An added or removed member is one
+   * change with `path` and `pointer` `''` and the whole document as `newValue` / `oldValue`.
+   */
+  file?: string;
   oldValue?: JsonValue;
   newValue?: JsonValue;
 }
@@ -317,8 +349,14 @@ export interface GateReport {
   revert?: RevertRecord;
   /** Evaluation time (ISO-8601). */
   at: string;
-  /** File names of the inputs. */
-  files: { proposed: string; current?: string; policy?: string };
+  /** File names of the inputs (for a config set: its folder, or `<proposed>` / `<current>` for a set given in memory). */
+  files: {
+    proposed: string;
+    current?: string;
+    policy?: string;
+    /** For a config set: the members (paths relative to the set's folder, sorted) of each side. */
+    set?: { proposed: string[]; current?: string[] };
+  };
   /** Metadata of the policy-rule and plugin rule ids that appear in `findings` (SARIF rule metadata). */
   ruleInfo?: RuleInfoMap;
 }

@@ -2,7 +2,11 @@
  * The confgate command line: parse arguments, load files, call the library, format, return an exit code.
  * `process.exit` is called only in `bin.ts`; everything here takes its streams and environment as inputs.
  *
- * Exit codes: 0 allow or warn, 1 block (or a rollout that did not complete), 2 usage error or unreadable input.
+ * A folder given as --proposed/--current (or to diff) is a config set: every file below it is a member,
+validated, diffed and located on its own, and the set is scored, planned and rolled out as one push
+(command hooks then get CONFGATE_CONFIG_DIR, a folder holding the members).
+
+Exit codes: 0 allow or warn, 1 block (or a rollout that did not complete), 2 usage error or unreadable input.
  */
 import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +26,8 @@ import { formatWindows } from './format-windows.js';
 import { DEFAULT_JOURNAL, ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
 import { CONTROL_OPTIONS, runControlCommand, runStatusCommand } from './control.js';
 import { runTestCommand } from './test.js';
+import { isFolderArg, readSet } from './set.js';
+import { diffConfigSets } from '../set/diff.js';
 import { historyCommand, unlockCommand } from './store.js';
 import { VERSION } from '../version.js';
 import { createMasker, maskPlan } from '../secrets.js';
@@ -53,16 +59,16 @@ export class UsageError extends Error {
 export const HELP = `confgate ${VERSION}: stop bad configuration pushes before they take a fleet down
 
 Usage:
-  confgate check   --proposed FILE|- [--current FILE|-] [--policy FILE] [--targets FILE]
+  confgate check   --proposed FILE|DIR|- [--current FILE|DIR|-] [--policy FILE] [--targets FILE]
                    [--at ISO-8601] [--format text|json|markdown|sarif|github|junit|gitlab|html]
                    [--output FORMAT=FILE]... [--fail-on warn|block] [--override "reason"]
                    [--revert "reason"] [--stdin-name NAME] [--sarif-root DIR]
                    [--color auto|always|never] [--quiet]
-  confgate diff    CURRENT PROPOSED [--policy FILE] [--format text|json] [--exit-code]
+  confgate diff    CURRENT PROPOSED (files or folders) [--policy FILE] [--format text|json] [--exit-code]
                    [--color auto|always|never]
   confgate plan    --targets FILE [--policy FILE] [--at ISO-8601] [--format text|json] [--revert "reason"]
   confgate windows --policy FILE [--at ISO-8601] [--days N] [--format text|json]
-  confgate rollout --proposed FILE --current FILE --targets FILE --apply HOOK --rollback HOOK
+  confgate rollout --proposed FILE|DIR --current FILE|DIR --targets FILE --apply HOOK --rollback HOOK
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE|URL] [--resume]
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
                    [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION]
@@ -403,8 +409,13 @@ function check(args: readonly string[], io: CliIo): number {
   const policy = policyOf(io, str(values, 'policy'));
   const targetsFile = str(values, 'targets');
   const targets = targetsFile ? readTargets(io, targetsFile) : undefined;
-  const proposed = readInput(io, proposedFile, policy, stdinName);
-  const current = currentFile ? readInput(io, currentFile, policy, stdinName) : undefined;
+  // A folder is a config set (README "Config sets"): both sides must then be folders.
+  const setMode = isFolderArg(io.cwd, proposedFile);
+  if (currentFile !== undefined && isFolderArg(io.cwd, currentFile) !== setMode) {
+    throw new UsageError('--proposed and --current must both be folders (a config set) or both be files');
+  }
+  const proposed = setMode ? readSet(io.cwd, proposedFile, policy) : readInput(io, proposedFile, policy, stdinName);
+  const current = currentFile ? (setMode ? readSet(io.cwd, currentFile, policy) : readInput(io, currentFile, policy, stdinName)) : undefined;
   const sarifRootRaw = str(values, 'sarif-root');
   const root = sarifRootRaw !== undefined ? resolveFile(io, sarifRootRaw) : (findGitRoot(io.cwd) ?? io.cwd);
 
@@ -456,6 +467,14 @@ function diff(args: readonly string[], io: CliIo): number {
   if (positionals.length !== 2) throw new UsageError('diff needs two files: confgate diff CURRENT PROPOSED');
   const format = formatOf(values, ['text', 'json'] as const);
   const policy = policyOf(io, str(values, 'policy'));
+  const folders = positionals.map((f) => isFolderArg(io.cwd, f));
+  if (folders[0] !== folders[1]) throw new UsageError('diff needs two files or two folders (config sets): confgate diff CURRENT PROPOSED');
+  if (folders[0]) {
+    const sets = positionals.map((f) => readSet(io.cwd, f, policy));
+    const changes = diffConfigSets(sets[0]!, sets[1]!, { policy });
+    io.stdout(formatChanges(changes, format, { color: colorOf(values, io) }));
+    return values['exit-code'] === true && changes.total > 0 ? 1 : 0;
+  }
   const docs = positionals.map((f) => readDoc(io, f, policy));
   for (const doc of docs) {
     const bad = doc.findings.find((f) => f.severity === 'block');

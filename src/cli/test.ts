@@ -1,6 +1,6 @@
 /**
  * `confgate test [DIR]`: policy unit tests. DIR (default: `confgate-tests/` next to the policy) holds one folder per
- * case with `proposed.*`, optional `current.*` and `targets.*`, and `expect.yaml`:
+ * case with `proposed.*` (or a `proposed/` folder: a config set), optional `current.*` (`current/`) and `targets.*`, and `expect.yaml`:
  *
  * ```yaml
  * verdict: block                  # allow | warn | block (required)
@@ -21,7 +21,8 @@ import { loadConfig } from '../load/index.js';
 import { defaultPolicy, loadPolicy } from '../policy/index.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { normalizeTargets } from '../targets.js';
-import type { ConfigDoc, GateReport, Target, Verdict } from '../types.js';
+import type { ConfigDoc, ConfigSet, GateReport, Target, Verdict } from '../types.js';
+import { isFolderArg, readSet } from './set.js';
 import type { CliIo } from './main.js';
 
 /** One case's expectations, as written in `expect.yaml`. */
@@ -92,10 +93,17 @@ export function runTestCommand(values: Record<string, string | boolean | undefin
     const gate = gateFor(casePolicy);
     const limits = gate.policy.limits.input;
     const proposedFile = findInput(caseDir, 'proposed');
-    if (!proposedFile) throw new TestUsageError(`${rel(io, caseDir)}: no proposed.yaml, proposed.yml or proposed.json`);
-    const proposed = loadConfig({ path: proposedFile }, { file: rel(io, proposedFile), limits });
+    if (!proposedFile) throw new TestUsageError(`${rel(io, caseDir)}: no proposed.yaml, proposed.yml, proposed.json or proposed/ (a config set)`);
     const currentFile = findInput(caseDir, 'current');
-    const current: ConfigDoc | undefined = currentFile ? loadConfig({ path: currentFile }, { file: rel(io, currentFile), limits }) : undefined;
+    // A `proposed/` folder is a config set (and `current/` must then be one too).
+    const setMode = isFolderArg(caseDir, proposedFile);
+    if (currentFile !== undefined && isFolderArg(caseDir, currentFile) !== setMode) {
+      throw new TestUsageError(`${rel(io, caseDir)}: proposed and current must both be folders (a config set) or both be files`);
+    }
+    const load = (file: string): ConfigDoc | ConfigSet =>
+      setMode ? readSet(io.cwd, rel(io, file), gate.policy) : loadConfig({ path: file }, { file: rel(io, file), limits });
+    const proposed = load(proposedFile);
+    const current = currentFile ? load(currentFile) : undefined;
     const targetsFile = findInput(caseDir, 'targets');
     const targets = targetsFile ? readTargetsFile(io, targetsFile) : undefined;
     const report = gate.evaluate({ proposed, ...(current ? { current } : {}), ...(targets ? { targets } : {}), at: expect.at ?? io.now() });
@@ -122,6 +130,7 @@ function discoverPolicy(dir: string): string | undefined {
 }
 
 function findInput(dir: string, base: string): string | undefined {
+  if (isFolderArg(dir, base)) return path.join(dir, base);
   for (const ext of CONFIG_EXTS) {
     const f = path.join(dir, base + ext);
     if (existsSync(f)) return f;
@@ -183,7 +192,9 @@ function judge(name: string, expect: TestExpectation, report: GateReport, policy
   const show = (id: string) => {
     for (const f of report.findings) {
       if (f.rule !== id) continue;
-      findings.push({ rule: f.rule, severity: f.severity, message: f.message, ...(f.path !== undefined ? { path: f.path } : {}) });
+      // In a config set the member is part of where: `regions/us.yaml#/routes/0`.
+      const where = f.file !== undefined ? `${f.file}#${f.path ?? ''}` : f.path;
+      findings.push({ rule: f.rule, severity: f.severity, message: f.message, ...(where !== undefined ? { path: where } : {}) });
     }
   };
   if (report.verdict !== expect.verdict) {

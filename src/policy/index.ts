@@ -17,6 +17,7 @@ import { checkWindow, importICal, importStatuspage, MAX_WINDOWS } from '../windo
 import { expandStrategy } from '../rollout/strategy.js';
 import { compileConfigSchema } from '../validate/ajv.js';
 import { compileRules } from '../rules/compile.js';
+import { filePatternProblem, globProblem, splitFilePattern } from '../set/paths.js';
 import type { ResolvedRule } from '../rules/types.js';
 import type { InputLimits, JsonObject, JsonValue, SourceLocation, StageSpec, StrategySpec, WindowSpec } from '../types.js';
 import type { CheckSpec, PolicyDocument, ResolvedCheck, ResolvedPolicy, TierSpec, WindowImportSpec } from './types.js';
@@ -167,8 +168,11 @@ function describeAjvError(e: ErrorObject, root: unknown): Problem | undefined {
   if (def === 'size') {
     return { pointer: ptr, message: `\`${key}\` must be a size like \`1MB\` (or a byte count), got ${shown(value)}` };
   }
-  if (def === 'pointer' || def === 'pointerPattern') {
+  if (def === 'pointer') {
     if (e.keyword === 'pattern') return { pointer: ptr, message: `\`${key}\` must be a JSON Pointer starting with \`/\` (like \`/features\`), got ${shown(value)}` };
+  }
+  if (def === 'pointerPattern') {
+    if (e.keyword === 'pattern') return { pointer: ptr, message: `\`${key}\` must be a JSON Pointer starting with \`/\` (like \`/features\`) or, for config sets, \`GLOB#/pointer\` (like \`regions/*.yaml#/routes\`), got ${shown(value)}` };
   }
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -250,8 +254,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function checkPointerPattern(pattern: unknown, at: string, problems: ProblemList): void {
-  if (typeof pattern !== 'string' || !(pattern === '' || pattern.startsWith('/'))) return; // schema reports it
+function checkPointerPattern(raw: unknown, at: string, problems: ProblemList): void {
+  if (typeof raw !== 'string') return; // schema reports it
+  // `GLOB#/pointer` (config sets): check the glob, then the pointer after `#`.
+  const split = splitFilePattern(raw);
+  if (split.glob !== undefined) {
+    const why = filePatternProblem(raw);
+    if (why !== undefined) {
+      problems.add(at, `\`${keyName(at)}\`: ${why}, got ${shown(raw)}`);
+      return;
+    }
+  }
+  const pattern = split.pointer;
+  if (!(pattern === '' || pattern.startsWith('/'))) return; // schema reports it
   if (/~(?![01])/.test(pattern)) {
     problems.add(at, `\`${keyName(at)}\` has an invalid escape in ${shown(pattern)}: \`~\` must be followed by 0 (for ~) or 1 (for /)`);
   }
@@ -316,6 +331,23 @@ function semanticProblems(doc: Record<string, unknown>, problems: ProblemList): 
   if (typeof doc.versionPath === 'string') checkPointerPattern(doc.versionPath, '/versionPath', problems);
   if (typeof doc.versionPath === 'string' && doc.versionPath.includes('*')) {
     problems.add('/versionPath', `\`versionPath\` must be a plain JSON Pointer without wildcards, got ${shown(doc.versionPath)}`);
+  }
+
+  // Config sets: globs of `files`.
+  if (isObject(doc.files)) {
+    const globAt = (g: unknown, at: string): void => {
+      if (typeof g !== 'string') return;
+      const why = globProblem(g) ?? (g.includes('#') ? 'a file glob must not contain `#`' : undefined);
+      if (why !== undefined) problems.add(at, `${why}, got ${shown(g)}`);
+    };
+    if (Array.isArray(doc.files.ignore)) doc.files.ignore.forEach((g, i) => globAt(g, `/files/ignore/${i}`));
+    if (Array.isArray(doc.files.schemas)) doc.files.schemas.forEach((e, i) => isObject(e) && globAt(e.match, `/files/schemas/${i}/match`));
+    if (Array.isArray(doc.files.required)) {
+      doc.files.required.forEach((r, i) => {
+        if (typeof r !== 'string') return;
+        if (globProblem(r) !== undefined || /[*?#]/.test(r)) problems.add(`/files/required/${i}`, `\`required\` lists relative paths without wildcards (\`edge/base.yaml\`), got ${shown(r)}`);
+      });
+    }
   }
 
   // Checks.
@@ -543,6 +575,32 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
     }
   }
 
+  // Config sets: schemas by glob, loaded like `schema`.
+  let files: ResolvedPolicy['files'];
+  if (d.files !== undefined) {
+    const schemas: NonNullable<ResolvedPolicy['files']>['schemas'] = [];
+    (d.files.schemas ?? []).forEach((e, i) => {
+      let s: JsonObject | undefined;
+      let sf: string | undefined;
+      if (typeof e.schema === 'string' && e.schema !== '') {
+        sf = resolveFile(baseDir, e.schema);
+        const before = problems.items.length;
+        s = loadSchemaFile(sf, e.schema, problems);
+        // loadSchemaFile reports at /schema: say which entry it was.
+        for (let k = before; k < problems.items.length; k++) problems.items[k]!.pointer = `/files/schemas/${i}/schema`;
+      } else if (isObject(e.schema)) s = e.schema;
+      if (!s) return;
+      try {
+        compileConfigSchema(s);
+      } catch (err) {
+        problems.add(`/files/schemas/${i}/schema`, `the schema for \`${e.match}\` is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      schemas.push({ match: e.match, schema: s, ...(sf !== undefined ? { schemaFile: sf } : {}) });
+    });
+    files = { ignore: [...(d.files.ignore ?? [])], schemas, required: [...(d.files.required ?? [])], maxFiles: d.files.maxFiles ?? 10_000 };
+  }
+
   // CEL rules: compiled once here; a syntax or type error is a policy problem naming the rule and its line.
   const rules: ResolvedRule[] = (d.rules ?? []).map((r) => {
     const out: ResolvedRule = { id: r.id, path: r.path === undefined || r.path === '/' ? '' : r.path, expr: r.expr, severity: r.severity ?? 'block' };
@@ -614,6 +672,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
     document: d,
   };
   if (file !== undefined) resolved.file = file;
+  if (files) resolved.files = files;
   if (schema) resolved.schema = schema;
   if (schemaFile !== undefined) resolved.schemaFile = schemaFile;
   if (limits.maxBytes !== undefined) resolved.limits.maxBytes = tryParseSize(limits.maxBytes)!;

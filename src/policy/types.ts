@@ -71,6 +71,22 @@ export interface TierSpec {
   approval?: boolean;
 }
 
+/** Config sets: how the files of a folder are read and validated. Globs are relative to the set's folder. */
+export interface FilesSpec {
+  /** Files (globs) that are not members of the set: they are not loaded, validated nor delivered. @default [] */
+  ignore?: string[];
+  /**
+   * A JSON Schema per glob: the first entry whose `match` matches a member's relative path gives its schema (a path
+   * relative to the policy file, or an inline schema); members that match none use the policy's `schema`.
+   * @default []
+   */
+  schemas?: Array<{ match: string; schema: string | JsonObject }>;
+  /** Members that must be present in the proposed set (relative paths): a missing one blocks (`input.unreadable`). @default [] */
+  required?: string[];
+  /** Most files a set may hold (more is `input.too-large`). @default 10000 */
+  maxFiles?: number;
+}
+
 /** The policy file (`confgate.yaml`) as written by users. Validated by `policy.schema.json`. */
 export interface PolicyDocument {
   version: 1;
@@ -108,6 +124,8 @@ export interface PolicyDocument {
   /** Key names treated as secrets besides the built-in ones, and built-in ones to exempt (see `SecretKeyNames`). */
   secretKeys?: { add?: string[]; exempt?: string[] };
   planes?: { control?: string[]; data?: string[] };
+  /** Config sets (`--proposed DIR`): which files are members, and the schema of each by glob. */
+  files?: FilesSpec;
   windows?: WindowSpec[];
   windowImports?: WindowImportSpec[];
   scoring?: {
@@ -176,6 +194,13 @@ export interface ResolvedPolicy {
   /** Secret key names added to and exempted from the built-in ones. */
   secretKeys?: { add: string[]; exempt: string[] };
   planes: { control: string[]; data: string[] };
+  /** Config sets: member filter, schemas by glob and limits (absent when the policy has no `files`). */
+  files?: {
+    ignore: string[];
+    schemas: Array<{ match: string; schema: JsonObject; schemaFile?: string }>;
+    required: string[];
+    maxFiles: number;
+  };
   /** Policy windows plus imported ones. */
   windows: WindowSpec[];
   scoring: { warn: number; block: number; tiers: TierSpec[] };

@@ -15,7 +15,12 @@ export function reportObject(r: GateReport): GateReport {
     override: r.override ? { reason: r.override.reason, at: r.override.at } : undefined,
     revert: r.revert ? { reason: r.revert.reason, at: r.revert.at } : undefined,
     at: r.at,
-    files: { proposed: r.files.proposed, current: r.files.current, policy: r.files.policy },
+    files: {
+      proposed: r.files.proposed,
+      current: r.files.current,
+      policy: r.files.policy,
+      set: r.files.set ? { proposed: [...r.files.set.proposed], current: r.files.set.current ? [...r.files.set.current] : undefined } : undefined,
+    },
   };
 }
 

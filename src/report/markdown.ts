@@ -1,7 +1,7 @@
 /** Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`. */
 import type { Finding, GateReport } from '../types.js';
 import { formatDuration } from '../units.js';
-import { changeCountsText, changeMarker, findingWhere, plural, safeText, scoreText, signed, stageText } from './util.js';
+import { changeCountsText, changeMarker, changeWhere, findingWhere, plural, safeText, scoreText, signed, stageText } from './util.js';
 
 /** Changed paths listed in the collapsible list before "... and N more". */
 const MARKDOWN_CHANGE_ROWS = 200;
@@ -98,7 +98,7 @@ export function reportMarkdown(r: GateReport): string {
       out.push('');
       out.push('| Change | Path |');
       out.push('| --- | --- |');
-      for (const ch of c.changes.slice(0, MARKDOWN_CHANGE_ROWS)) out.push(`| ${mdCode(changeMarker(ch.kind))} ${ch.kind} | ${mdCode(ch.path)} |`);
+      for (const ch of c.changes.slice(0, MARKDOWN_CHANGE_ROWS)) out.push(`| ${mdCode(changeMarker(ch.kind))} ${ch.kind} | ${mdCode(changeWhere(ch))} |`);
       if (c.changes.length > MARKDOWN_CHANGE_ROWS) out.push(`| | ... and ${c.changes.length - MARKDOWN_CHANGE_ROWS} more |`);
       out.push('');
       out.push('</details>');

@@ -151,4 +151,20 @@ export const RULES: Readonly<Record<BuiltinRuleId, Readonly<RuleInfo>>> = Object
     help: 'A check threw an exception. The gate fails closed: the push is blocked. Report the message as a bug.',
     severity: 'block',
   },
+  // Config sets (appended: the key order gives SARIF `ruleIndex`).
+  'input.unreadable': {
+    title: 'Member of a config set cannot be read',
+    help: 'A file of the config set cannot be read: permissions, a symlink that leads out of the set\'s folder or in a loop, a FIFO, socket or device. The set is judged as one unit, so a member that cannot be read blocks the push.',
+    severity: 'block',
+  },
+  'input.unknown-type': {
+    title: 'Unknown file type in a config set',
+    help: 'A file of the config set is not JSON or YAML (.json, .yaml, .yml). If it is not part of the config, list it in `files.ignore` in the policy.',
+    severity: 'block',
+  },
+  'input.missing': {
+    title: 'Config set member missing',
+    help: 'A member the policy lists in `files.required` is not in the proposed set, or the set holds no config file at all.',
+    severity: 'block',
+  },
 } satisfies Record<BuiltinRuleId, RuleInfo>);

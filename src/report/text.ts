@@ -3,6 +3,7 @@ import type { ChangeSummary, Finding, GateReport, RolloutPlan, Verdict } from '.
 import { formatDuration } from '../units.js';
 import {
   changeCountsText,
+  changeWhere,
   changeMarker,
   compactList,
   compactValue,
@@ -53,7 +54,7 @@ function findingLines(p: Painter, findings: readonly Finding[]): string[] {
 function changeSummaryLines(p: Painter, c: ChangeSummary, max: number): string[] {
   if (c.total === 0 && c.changes.length === 0) return ['No changes.'];
   const lines = [`${changeCountsText(c)}`];
-  for (const ch of c.changes.slice(0, max)) lines.push(`  ${paintChange(p, ch.kind, changeMarker(ch.kind))} ${safeText(ch.path, true)}`);
+  for (const ch of c.changes.slice(0, max)) lines.push(`  ${paintChange(p, ch.kind, changeMarker(ch.kind))} ${safeText(changeWhere(ch), true)}`);
   if (c.changes.length > max) lines.push(`  ... and ${c.changes.length - max} more`);
   return lines;
 }
@@ -129,7 +130,7 @@ export function changesText(changes: ChangeSummary, color: boolean): string {
   const out: string[] = [];
   for (const c of changes.changes) {
     const marker = paintChange(p, c.kind, changeMarker(c.kind));
-    const path = safeText(c.path, true);
+    const path = safeText(changeWhere(c), true);
     switch (c.kind) {
       case 'modified':
         out.push(`${marker} ${path}: ${safeText(compactValue(c.oldValue), true)} -> ${safeText(compactValue(c.newValue), true)}`);

@@ -139,16 +139,30 @@ export function compactValue(value: JsonValue | undefined, max = 80): string {
 /** Where a finding is, for people: `file:line:col`, else its path (with the document when not the proposed one), else `-`. */
 export function findingWhere(f: Finding): string {
   if (f.location) return `${f.location.file}:${f.location.line}:${f.location.column}`;
-  if (f.path !== undefined) {
-    const p = f.path === '' ? '/' : f.path;
+  if (f.path !== undefined || f.file !== undefined) {
+    // A member of a config set: `regions/us.yaml#/routes/0` (the whole file: `regions/us.yaml`).
+    const p = f.file !== undefined ? (f.path === undefined || f.path === '' ? f.file : `${f.file}#${f.path}`) : f.path === '' ? '/' : f.path!;
     return f.document && f.document !== 'proposed' ? `${f.document}:${p}` : p;
   }
   return '-';
 }
 
+/** Where a change is, for people: its path, prefixed in a config set by the member (`edge/base.yaml#/pools/0`). */
+export function changeWhere(c: Change): string {
+  if (c.file === undefined) return c.path;
+  return c.path === '' ? c.file : `${c.file}#${c.path}`;
+}
+
+/** The file of a member of a config set: the set's folder joined with the member's relative path (alone in memory). */
+export function memberFile(root: string | undefined, rel: string): string {
+  if (root === undefined || root === '' || root === '.' || (root.startsWith('<') && root.endsWith('>'))) return rel;
+  return `${root.replace(/[/\\]+$/, '')}/${rel}`;
+}
+
 /** The file a finding's document came from, when the report knows it. */
 export function documentFile(f: Finding, files?: GateReport['files']): string | undefined {
-  if (!files) return undefined;
+  if (!files) return f.file;
+  if (f.file !== undefined) return memberFile(f.document === 'current' ? files.current : files.proposed, f.file);
   switch (f.document ?? 'proposed') {
     case 'proposed':
       return files.proposed;
@@ -310,6 +324,7 @@ export function orderedFinding(f: Finding): Finding {
     message: f.message,
     path: f.path,
     document: f.document,
+    file: f.file,
     location: f.location ? { file: f.location.file, line: f.location.line, column: f.location.column } : undefined,
     detail: f.detail === undefined ? undefined : (sortedJson(f.detail) as Record<string, JsonValue>),
   };
@@ -322,7 +337,7 @@ export function orderedFactor(f: Factor): Factor {
 
 /** A change with keys in the fixed order `kind, path, pointer, oldValue, newValue` (values as given). */
 export function orderedChange(c: Change): Change {
-  return { kind: c.kind, path: c.path, pointer: c.pointer, oldValue: c.oldValue, newValue: c.newValue };
+  return { kind: c.kind, path: c.path, pointer: c.pointer, file: c.file, oldValue: c.oldValue, newValue: c.newValue };
 }
 
 /** A change summary with keys in the fixed order `added, removed, modified, reordered, total, changes`. */

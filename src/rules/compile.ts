@@ -8,7 +8,7 @@ import { compilePattern, type PathPattern } from '../pointer.js';
 import type { ResolvedRule } from './types.js';
 
 /** The variables a rule can use. */
-export const RULE_VARIABLES = Object.freeze(['self', 'root', 'oldSelf', 'oldRoot', 'targets', 'at'] as const);
+export const RULE_VARIABLES = Object.freeze(['self', 'root', 'oldSelf', 'oldRoot', 'targets', 'at', 'files', 'oldFiles'] as const);
 
 /** A part of a message template: text, or a compiled `{{ }}` expression. */
 export type TemplatePart = { text: string } | { program: CelProgram };

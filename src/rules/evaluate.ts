@@ -21,6 +21,17 @@ export interface RuleRunInput {
   at: Date;
   /** The policy's keyed lists: `oldSelf` of a keyed-list entry is the LKG entry with the same key. */
   keyed: KeyedLists;
+  /**
+   * `files` and `oldFiles`: every document of the push by name (a config set's members by relative path; a single
+   * file under its name), converted once per push and only when a rule reads them.
+   */
+  files?: FilesBinding | undefined;
+}
+
+/** Lazily converted `files` / `oldFiles` bindings, shared by every file of a set. */
+export interface FilesBinding {
+  files(): PreparedCelValue;
+  oldFiles(): PreparedCelValue;
 }
 
 /** Findings of every rule on one push. */
@@ -33,6 +44,9 @@ export function ruleFindings(input: RuleRunInput): Finding[] {
   const oldRoot = anyUses('oldRoot') ? prepareCelValue(oldValue ?? null) : undefined;
   const targets = anyUses('targets') ? prepareCelValue((input.targets ?? []).map((t) => ({ id: t.id, labels: { ...t.labels } }))) : undefined;
   const old = new OldValues(proposed.value, oldValue, input.keyed);
+  const binding = input.files ?? singleFileBinding(proposed, input.current);
+  const files = () => binding.files();
+  const oldFiles = () => binding.oldFiles();
   const out: Finding[] = [];
   for (const r of rules) {
     const matches = r.pattern ? findMatches(proposed.value, r.pattern) : [{ pointer: '', segments: [] as string[], value: proposed.value }];
@@ -47,11 +61,28 @@ export function ruleFindings(input: RuleRunInput): Finding[] {
         bindings['oldSelf'] = segs === undefined ? prepareCelValue(null) : (oldRoot?.at(segs) ?? prepareCelValue(getAtPointer(oldValue, segs) ?? null));
       }
       if (r.uses.has('targets')) bindings['targets'] = targets;
+      if (r.uses.has('files')) bindings['files'] = files();
+      if (r.uses.has('oldFiles')) bindings['oldFiles'] = oldFiles();
       const f = evaluateOne(r, bindings, m.pointer, input.proposed);
       if (f) out.push(f);
     }
   }
   return out;
+}
+
+/** `files` / `oldFiles` of a single-file push: the document under its file name (the LKG under the same name). */
+function singleFileBinding(proposed: ConfigDoc, current: ConfigDoc | undefined): FilesBinding {
+  let f: PreparedCelValue | undefined;
+  let o: PreparedCelValue | undefined;
+  const one = (v: JsonValue | undefined): Record<string, JsonValue> => {
+    const m: Record<string, JsonValue> = {};
+    if (v !== undefined) Object.defineProperty(m, proposed.file, { value: v, enumerable: true, writable: true, configurable: true });
+    return m;
+  };
+  return {
+    files: () => (f ??= prepareCelValue(one(proposed.value))),
+    oldFiles: () => (o ??= prepareCelValue(one(current?.value))),
+  };
 }
 
 function evaluateOne(r: CompiledRule, bindings: Record<string, unknown>, pointer: string, doc: ConfigDoc): Finding | undefined {

@@ -8,12 +8,13 @@ import { isCustomRule } from './ids.js';
 import type { Change, ConfigDoc, Finding, RuleInfoMap, Target } from '../types.js';
 import { compileKeys, type KeyedLists } from '../validate/limits.js';
 import { compileRules, type CompiledRule } from './compile.js';
-import { ruleFindings } from './evaluate.js';
+import { ruleFindings, type FilesBinding } from './evaluate.js';
 import { pluginFindings, registerChecks, type RegisteredChecks } from './plugins.js';
 import type { GateOptions } from './types.js';
 
 export { compileRules, RULE_VARIABLES } from './compile.js';
 export { isCustomRule } from './ids.js';
+export type { FilesBinding } from './evaluate.js';
 export type { CheckFinding, CheckInput, CheckPlugin, CheckRuleInfo, GateOptions, ResolvedRule, RuleSpec } from './types.js';
 
 /** A policy's rules and a gate's check plugins, ready to run. */
@@ -42,11 +43,26 @@ export interface RuleRun {
   changes: readonly Change[];
   targets: readonly Target[] | undefined;
   at: Date;
+  /** Config sets: the member being checked (relative path), and every member of each side. */
+  set?: {
+    file: string;
+    files: ReadonlyMap<string, ConfigDoc>;
+    currentFiles: ReadonlyMap<string, ConfigDoc>;
+    binding: FilesBinding;
+  } | undefined;
 }
 
 /** Findings of the policy's rules and of the check plugins on one push. */
 export function runRules(engine: RuleEngine, run: RuleRun): Finding[] {
-  const out = ruleFindings({ rules: engine.compiled, proposed: run.proposed, current: run.current, targets: run.targets, at: run.at, keyed: engine.keyed });
+  const out = ruleFindings({
+    rules: engine.compiled,
+    proposed: run.proposed,
+    current: run.current,
+    targets: run.targets,
+    at: run.at,
+    keyed: engine.keyed,
+    ...(run.set ? { files: run.set.binding } : {}),
+  });
   if (engine.checks.checks.length > 0) {
     const input = {
       proposed: run.proposed,
@@ -55,6 +71,7 @@ export function runRules(engine: RuleEngine, run: RuleRun): Finding[] {
       targets: run.targets ?? [],
       at: new Date(run.at.getTime()),
       policy: run.policy,
+      ...(run.set ? { file: run.set.file, files: run.set.files, currentFiles: run.set.currentFiles } : {}),
     };
     for (const f of pluginFindings(engine.checks, input)) out.push(f);
   }

@@ -51,6 +51,16 @@ export interface CheckInput {
   readonly at: Date;
   /** The resolved policy. */
   readonly policy: ResolvedPolicy;
+  /**
+   * Config sets: the member this call checks (path relative to the set's folder; `proposed` and `current` are its
+   * documents). A check runs once per member; a check about the set as a whole can run on one member
+   * (`if (input.file !== 'edge/base.yaml') return []`) and read the others from `files`.
+   */
+  readonly file?: string;
+  /** Config sets: every member of the proposed set, by relative path (sorted). */
+  readonly files?: ReadonlyMap<string, ConfigDoc>;
+  /** Config sets: every member of the current set, by relative path (sorted); empty for a first push. */
+  readonly currentFiles?: ReadonlyMap<string, ConfigDoc>;
 }
 
 /** A finding returned by a check plugin. `location` is filled from `path` when omitted. */

@@ -21,7 +21,9 @@ import type {
   Target,
 } from '../types.js';
 import { isCustomRule } from '../rules/ids.js';
-import { compileAll, prepareChanges, touches, type PreparedChange } from './touch.js';
+import { prepareChanges, touches, type PreparedChange } from './touch.js';
+import { compileGlob, splitFilePattern, type Glob } from '../set/paths.js';
+import type { PathPattern } from '../pointer.js';
 import { FACTOR_ORDER, WEIGHTS, type FactorId } from './weights.js';
 
 /** Everything the score looks at. */
@@ -40,6 +42,21 @@ export interface ScoreInput {
   override?: OverrideRecord | undefined;
   /** Evaluation time. No factor depends on it today; it is an input so time-aware factors stay pure. */
   at: Date;
+  /**
+   * A config set: each member's documents. `proposed`/`current` are then the whole set (for sizes), the version is
+   * checked per member, and `GLOB#` patterns of `sensitive` and `planes` match the changes' `file`.
+   */
+  members?: readonly ScoreMember[] | undefined;
+}
+
+/** One member of a config set, for the score. */
+export interface ScoreMember {
+  /** Path relative to the set's folder. */
+  file: string;
+  /** The proposed document (absent when the member is removed or did not load). */
+  proposed?: ConfigDoc | undefined;
+  /** The current document (absent when the member is new or did not load). */
+  current?: ConfigDoc | undefined;
 }
 
 /** The score, the factors that make it up, the findings scoring adds, and the risk tier it selects. */
@@ -108,8 +125,8 @@ export function scorePush(input: ScoreInput): ScoreResult {
 
   // sensitive
   const sensitiveHits = policy.sensitive.filter((s) => {
-    const pattern = compilePattern(s.path);
-    return prepared.some((c) => touches(pattern, c));
+    const pattern = compileFilePattern(s.path);
+    return prepared.some((c) => touchesIn(pattern, c));
   });
   if (sensitiveHits.length > 0) {
     const pts = sensitiveHits.reduce((sum, s) => sum + weightOf(s.weight), 0);
@@ -121,8 +138,10 @@ export function scorePush(input: ScoreInput): ScoreResult {
   add('blast-radius', blast.points, blast.detail, blast.unknown);
 
   // plane.coupled
-  const control = firstTouching(compileAll(policy.planes.control), prepared);
-  const data = firstTouching(compileAll(policy.planes.data), prepared);
+  const controlChange = firstTouching(policy.planes.control.map(compileFilePattern), prepared);
+  const dataChange = firstTouching(policy.planes.data.map(compileFilePattern), prepared);
+  const control = controlChange && changeName(controlChange);
+  const data = dataChange && changeName(dataChange);
   if (control !== undefined && data !== undefined) {
     add('plane.coupled', WEIGHTS['plane.coupled'].points, `control ${control} and data ${data} changed together`);
     findings.push({
@@ -131,23 +150,27 @@ export function scorePush(input: ScoreInput): ScoreResult {
       message:
         `This push changes the control plane (${control}) and the data plane (${data}) at once; ` +
         'if both fail together nothing is left to roll back with. Push them separately, control plane first.',
-      path: control,
+      path: controlChange!.pointer,
+      ...(controlChange!.file !== undefined ? { file: controlChange!.file } : {}),
       detail: { control, data },
     });
   }
 
   // version
-  const version = versionCheck(input, prepared);
+  const version: { from: string; to: string; order: number; file?: string } | undefined = input.members
+    ? memberVersionCheck(input, input.members, prepared)
+    : versionCheck(input, prepared);
   if (version) {
     const lower = version.order < 0;
-    add('version', lower ? WEIGHTS.version.lower : WEIGHTS.version.equal, `version ${version.from} -> ${version.to} ${lower ? 'went down' : 'did not change'}`);
+    add('version', lower ? WEIGHTS.version.lower : WEIGHTS.version.equal, `${version.file !== undefined ? `${version.file}: ` : ''}version ${version.from} -> ${version.to} ${lower ? 'went down' : 'did not change'}`);
     findings.push({
       rule: 'version.not-increasing',
       severity: lower ? 'block' : 'warn',
       message: lower
-        ? `The config version went down from ${version.from} to ${version.to} at ${policy.versionPath}; a new config needs a higher version than the live one.`
-        : `The config content changed but its version stayed ${version.to} at ${policy.versionPath}; raise the version so consumers and caches see a new config.`,
+        ? `The config version went down from ${version.from} to ${version.to} at ${policy.versionPath}${version.file !== undefined ? ` in ${version.file}` : ''}; a new config needs a higher version than the live one.`
+        : `The config content changed but its version stayed ${version.to} at ${policy.versionPath}${version.file !== undefined ? ` in ${version.file}` : ''}; raise the version so consumers and caches see a new config.`,
       path: policy.versionPath,
+      ...(version.file !== undefined ? { file: version.file } : {}),
       detail: { from: version.from, to: version.to },
     });
   }
@@ -252,7 +275,7 @@ function largestGrowth(input: ScoreInput): { ratio: number; where: string } | un
     const ratio = num(f.detail?.ratio) ?? (from !== undefined && to !== undefined && from > 0 ? to / from : undefined);
     if (ratio === undefined) continue;
     const span = from !== undefined && to !== undefined ? `: ${from} -> ${to}` : '';
-    candidates.push({ ratio, where: `${f.path || 'document'}${span}` });
+    candidates.push({ ratio, where: `${f.file !== undefined ? `${f.file}#` : ''}${f.path || 'document'}${span}` });
   }
   const cur = input.current;
   const curSize = cur && !cur.failed ? canonicalSize(cur) : 0;
@@ -277,7 +300,7 @@ function largestShrink(input: ScoreInput): { fraction: number; where: string } |
       num(f.detail?.fraction) ?? (from !== undefined && to !== undefined && from > 0 ? 1 - to / from : num(f.detail?.ratio));
     if (fraction === undefined) continue;
     const span = from !== undefined && to !== undefined ? `: ${from} -> ${to}` : '';
-    candidates.push({ fraction: Math.min(1, fraction), where: `${f.path || 'document'}${span}` });
+    candidates.push({ fraction: Math.min(1, fraction), where: `${f.file !== undefined ? `${f.file}#` : ''}${f.path || 'document'}${span}` });
   }
   const cur = input.current;
   const curSize = cur && !cur.failed ? canonicalSize(cur) : 0;
@@ -300,15 +323,61 @@ function pickLargest<T extends { value: number; where: string }>(list: T[]): T |
   return best;
 }
 
-/** The first pointer in document-like order (see {@link comparePointers}) of a change touching any of the patterns. */
-function firstTouching(patterns: ReturnType<typeof compileAll>, changes: readonly PreparedChange[]): string | undefined {
+/** The first change in (file, document-like pointer) order (see {@link comparePointers}) touching any of the patterns. */
+function firstTouching(patterns: readonly FilePathPattern[], changes: readonly PreparedChange[]): Change | undefined {
   let best: PreparedChange | undefined;
   if (patterns.length === 0) return undefined;
   for (const c of changes) {
-    if (best !== undefined && comparePointers(c.segments, best.segments) >= 0) continue;
-    if (patterns.some((p) => touches(p, c))) best = c;
+    if (best !== undefined && compareFiles(c.change.file, best.change.file) > 0) continue;
+    if (best !== undefined && c.change.file === best.change.file && comparePointers(c.segments, best.segments) >= 0) continue;
+    if (patterns.some((p) => touchesIn(p, c))) best = c;
   }
-  return best?.change.pointer;
+  return best?.change;
+}
+
+function compareFiles(a: string | undefined, b: string | undefined): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** A change's place for people: `edge/base.yaml#/api/timeout` in a set, the pointer otherwise. */
+function changeName(c: Change): string {
+  return c.file !== undefined ? `${c.file}#${c.pointer}` : c.pointer;
+}
+
+/** A policy path compiled for matching changes: its glob (config sets) and its pointer pattern. */
+interface FilePathPattern {
+  glob: Glob | undefined;
+  pattern: PathPattern;
+}
+
+function compileFilePattern(p: string): FilePathPattern {
+  const { glob, pointer } = splitFilePattern(p);
+  return { glob: glob === undefined ? undefined : compileGlob(glob), pattern: compilePattern(pointer) };
+}
+
+/** {@link touches}, for a pattern that may name files: a `GLOB#` pattern only touches changes of matching members. */
+function touchesIn(p: FilePathPattern, c: PreparedChange): boolean {
+  if (p.glob !== undefined && (c.change.file === undefined || !p.glob.matches(c.change.file))) return false;
+  return touches(p.pattern, c);
+}
+
+/** The version check of a config set: per member, the worst one (went down before equal; ties by file order). */
+function memberVersionCheck(
+  input: ScoreInput,
+  members: readonly ScoreMember[],
+  changes: readonly PreparedChange[],
+): { from: string; to: string; order: number; file?: string } | undefined {
+  let worst: { from: string; to: string; order: number; file?: string } | undefined;
+  for (const m of members) {
+    if (!m.proposed || !m.current) continue;
+    const own = changes.filter((c) => c.change.file === m.file);
+    if (own.length === 0) continue;
+    const v = versionCheck({ ...input, proposed: m.proposed, current: m.current, members: undefined }, own);
+    if (v && (worst === undefined || v.order < worst.order)) worst = { ...v, file: m.file };
+  }
+  return worst;
 }
 
 /** Order of pointers independent of input order: segment by segment, numbers numerically, an ancestor first. */
