@@ -16,7 +16,7 @@ import { createGate } from '../gate.js';
 import { loadConfig } from '../load/index.js';
 import { defaultPolicy, loadPolicy } from '../policy/index.js';
 import type { ResolvedPolicy } from '../policy/types.js';
-import { formatChanges, formatPlan, formatReport, reportSources, type ReportFormat } from '../report/index.js';
+import { formatChanges, formatPlan, formatReport, type ReportFormat } from '../report/index.js';
 import { diffConfigs, summarizeChanges } from '../diff/index.js';
 import { planRollout } from '../rollout/index.js';
 import { normalizeTargets } from '../targets.js';
@@ -26,7 +26,7 @@ import { formatWindows } from './format-windows.js';
 import { DEFAULT_JOURNAL, ROLLOUT_OPTIONS, runRolloutCommand } from './rollout.js';
 import { CONTROL_OPTIONS, runControlCommand, runStatusCommand } from './control.js';
 import { runTestCommand } from './test.js';
-import { isFolderArg, readSet } from './set.js';
+import { isFolderArg, readSet, sourcesOf } from './set.js';
 import { diffConfigSets } from '../set/diff.js';
 import { historyCommand, unlockCommand } from './store.js';
 import { VERSION } from '../version.js';
@@ -431,7 +431,7 @@ function check(args: readonly string[], io: CliIo): number {
   const code = report.verdict === 'block' || (failOn === 'warn' && report.verdict === 'warn') ? 1 : 0;
   // html: the masked source lines around each located finding, and the policy's thresholds on the score chart
   const wantsHtml = format === 'html' || outputs.some((o) => o.format === 'html');
-  const options = { toolVersion: VERSION, baseDir: io.cwd, root, failOn, ...(wantsHtml ? { sources: reportSources(report, [proposed, current], { policy }), scoring: policy.scoring } : {}) };
+  const options = { toolVersion: VERSION, baseDir: io.cwd, root, failOn, ...(wantsHtml ? { sources: sourcesOf(report, [proposed, current], policy), scoring: policy.scoring } : {}) };
   // --quiet: nothing on stdout when the check passes (the exit code says it); the report when it fails.
   if (!(values['quiet'] === true && code === 0)) {
     io.stdout(formatReport(report, format, { ...options, color: format === 'text' && color }));

@@ -7,7 +7,9 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isConfigSet, loadConfigSet } from '../load/set.js';
 import type { ResolvedPolicy } from '../policy/types.js';
-import type { ConfigDoc, ConfigSet, JsonValue } from '../types.js';
+import type { ConfigDoc, ConfigSet, GateReport, JsonValue } from '../types.js';
+import { reportSources, type ReportSource } from '../report/html/sources.js';
+import { compileGlob, policyView } from '../set/paths.js';
 
 /** True when `file` (relative to `cwd`) is a folder. `-` (standard input) never is. */
 export function isFolderArg(cwd: string, file: string | undefined): boolean {
@@ -42,4 +44,21 @@ export function usableValue(x: ConfigDoc | ConfigSet): JsonValue | undefined {
 /** How a side is named in messages. */
 export function nameOf(x: ConfigDoc | ConfigSet): string {
   return isConfigSet(x) ? x.root : x.file;
+}
+
+/**
+ * The HTML report's source excerpts of a push: for a set, each member's lines masked with the policy as it applies to
+ * that member (its `GLOB#` secrets), so a file-specific secret is never shown.
+ */
+export function sourcesOf(report: GateReport, sides: ReadonlyArray<ConfigDoc | ConfigSet | undefined>, policy: ResolvedPolicy): ReportSource[] {
+  if (!sides.some((s) => isConfigSet(s))) return reportSources(report, sides as ReadonlyArray<ConfigDoc | undefined>, { policy });
+  const out: ReportSource[] = [];
+  for (const side of sides) {
+    if (side === undefined || !isConfigSet(side)) continue;
+    for (const [rel, doc] of side.files) {
+      const view = policyView(policy, (g) => compileGlob(g).matches(rel));
+      out.push(...reportSources(report, [doc], { policy: view }));
+    }
+  }
+  return out;
 }
