@@ -446,28 +446,21 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     ...(headers ? { headers } : {}),
     ...(timeout === undefined ? {} : { timeout }),
   });
-  // Fencing: before every hook call the lease is confirmed (a sync check while it is fresh; a renewal when it may have
-  // run out, e.g. after the process was stopped); a holder that lost it calls no hook (the call fails instead), and
-  // every hook gets the token (CONFGATE_FENCE).
+  // Fencing is the engine's: before every hook call it confirms the journal's lease (a holder that lost it calls no
+  // hook) and gives the token as ctx.fence (CONFGATE_FENCE). Only the promote hook, called through the CLI's own
+  // context, gets the token here.
   let leased: LeasedJournal | undefined;
-  const fenced = (hook: AdapterHook): AdapterHook => async (target, ctx) => {
-    const g = leased?.guard();
-    if (g) await g;
+  const fenced = (hook: AdapterHook): AdapterHook => (target, ctx) => {
     const fence = leased?.fence;
-    return hook(target, fence === undefined ? ctx : Object.assign(ctx, { fence }));
+    return hook(target, fence === undefined || ctx.fence !== undefined ? ctx : Object.assign(ctx, { fence }));
   };
-  const fencedApproval = (hook: ApprovalHook): ApprovalHook => async (stage, ctx) => {
-    const g = leased?.guard();
-    if (g) await g;
-    return hook(stage, ctx);
-  };
-  const rollback = fenced(hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout)));
+  const rollback = hookFrom(h.requireStr(values, 'rollback'), io, hookOpts(hookTimeout));
   const verifySpec = h.str(values, 'verify');
-  const verify = verifySpec ? fenced(hookFrom(verifySpec, io, hookOpts(hookTimeout))) : undefined;
+  const verify = verifySpec ? hookFrom(verifySpec, io, hookOpts(hookTimeout)) : undefined;
   const promoteSpec = h.str(values, 'promote');
   const promoteHook = promoteSpec ? fenced(hookFrom(promoteSpec, io, hookOpts(hookTimeout))) : undefined;
   const approvalSpec = h.str(values, 'approval');
-  const approval = approvalSpec ? fencedApproval(approvalHookFrom(approvalSpec, io, hookOpts(approvalTimeout))) : undefined;
+  const approval = approvalSpec ? approvalHookFrom(approvalSpec, io, hookOpts(approvalTimeout)) : undefined;
   const timeouts = hookTimeout === undefined ? {} : { applyTimeout: hookTimeout, rollbackTimeout: hookTimeout };
 
   // --events: every event as one JSON line with `v` and `ts`, secrets masked (values known once the configs are read)
@@ -512,14 +505,14 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
       });
     } else {
-      const apply = fenced(hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout)));
+      const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
       const policy = h.policyOf(io, h.str(values, 'policy'));
       const hc = policy.rollout.health;
       // a zero health timeout would fail every check (and runRollout rejects it under its own option name)
       if (!(hc.timeoutMs > 0)) throw new UsageError(`the policy's \`rollout.health.timeout\` must be greater than 0, got ${hc.timeoutMs}ms`);
       const healthSpec = h.str(values, 'health');
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
-      const healthHook = healthSpec ? fenced(hookFrom(healthSpec, io, hookOpts(hc.timeoutMs))) : undefined;
+      const healthHook = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
       // The policy's metrics (rollout.analysis) are a health check of their own: no --health hook needed; with one,
       // both must pass. Measurements that are not Successful are shown on stderr as they happen.
       const analysis = policy.rollout.analysis

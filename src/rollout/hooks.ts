@@ -145,9 +145,9 @@ async function privateFiles(files: Record<string, string>): Promise<{ paths: Rec
   }
 }
 
-function killGroup(pgid: number): void {
+function killGroup(pgid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
-    process.kill(-pgid, 'SIGKILL');
+    process.kill(-pgid, signal);
   } catch {
     // already gone
   }
@@ -165,6 +165,8 @@ interface RunSpec {
   /** `command X for T`: names the call in messages. */
   label: string;
   onSpawn: ((info: { pid: number; pgid: number }) => void) | undefined;
+  /** `ctx.confirmLease`: run again right after the spawn (see {@link runCommand}). */
+  confirmLease: (() => Promise<void> | undefined) | undefined;
 }
 
 /**
@@ -227,6 +229,18 @@ function runCommand(r: RunSpec): Promise<void> {
         r.onSpawn?.({ pid: child.pid, pgid });
       } catch (err) {
         stop(new HookError(`${r.label}: recording its process failed, so it was killed: ${(err as Error).message}`, { cause: err }));
+      }
+      // Fencing, after the spawn: a process paused between the lease check and the spawn (SIGSTOP, a long GC) may have
+      // lost its lease meanwhile. When the lease is not surely fresh, the new group is frozen (SIGSTOP) before it can
+      // act, until the lease is confirmed (SIGCONT) or found lost (SIGKILL; the call fails with the E_FENCED cause).
+      const confirming = r.confirmLease?.();
+      if (confirming !== undefined) {
+        const group = pgid;
+        killGroup(group, 'SIGSTOP');
+        confirming.then(
+          () => killGroup(group, 'SIGCONT'),
+          (err: unknown) => stop(new HookError(`${r.label} was killed as it started: ${(err as Error).message ?? String(err)}`, { cause: err })),
+        );
       }
     }
     r.signal.addEventListener('abort', onAbort, { once: true });
@@ -308,6 +322,9 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
       };
       if (generation !== undefined) env['CONFGATE_GENERATION'] = String(generation);
       else delete env['CONFGATE_GENERATION'];
+      // Fencing, right before the spawn (the engine checked before the call; writing the config file took time)
+      const confirming = ctx.confirmLease?.();
+      if (confirming !== undefined) await confirming;
       await runCommand({
         command,
         args,
@@ -317,6 +334,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
         signal: ctx.signal,
         label: `command ${command} for ${target.id}`,
         onSpawn: ctx.onSpawn,
+        confirmLease: ctx.confirmLease,
       });
     } finally {
       await files.remove();
@@ -363,6 +381,7 @@ export function commandApprovalHook(command: string, args: string[] = [], opts: 
         signal: ctx.signal,
         label: `command ${command} for stage ${stage.name}`,
         onSpawn: (ctx as ApprovalContext & { onSpawn?: HookContext['onSpawn'] }).onSpawn,
+        confirmLease: undefined, // the engine confirmed the lease before the call
       });
       return true;
     } finally {

@@ -269,7 +269,7 @@ async function askApproval(flow: Flow, wave: PlannedWave, outcome: StageOutcome)
   const onAbort = (): void => local.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const asked = callHook((sig) => options.approval!(wave, { signal: sig, rolloutId: engine.init.id }), s.approvalTimeoutMs, local.signal, `approval of stage "${wave.name}"`);
+    const asked = callHook((sig) => options.approval!(wave, { signal: sig, rolloutId: engine.init.id }), s.approvalTimeoutMs, local.signal, `approval of stage "${wave.name}"`, engine.ctxBase);
     asked.catch(ignore);
     await rt.waitWhile(asked, wave, outcome, 'while waiting for approval');
     try {
@@ -450,7 +450,7 @@ async function promote(flow: Flow, wave: PlannedWave, outcome: StageOutcome): Pr
     for (let attempt = 1; attempt <= s.promoteAttempts; attempt++) {
       signal.throwIfAborted();
       try {
-        await callHook((sig) => options.promote!({ signal: sig, rolloutId: engine.init.id, proposed: options.proposed, plan: engine.init.plan }), s.applyTimeoutMs, signal, 'promote');
+        await callHook((sig) => options.promote!({ signal: sig, rolloutId: engine.init.id, proposed: options.proposed, plan: engine.init.plan }), s.applyTimeoutMs, signal, 'promote', engine.ctxBase);
         await engine.write([{ type: 'promoted', ts: now() }]);
         return;
       } catch (err) {

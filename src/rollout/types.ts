@@ -56,6 +56,13 @@ export interface HookContext {
    * hooks get it as `CONFGATE_FENCE`, HTTP hooks as `fence` in the body.
    */
   fence?: number;
+  /**
+   * Provided by the engine when the journal holds a lease: `undefined` when the lease is surely still held, else a
+   * promise that renews it and rejects with ConfgateError `E_FENCED` when it was lost. The engine runs it before every
+   * hook call (a holder that lost its lease calls no hook); a hook that starts work elsewhere late in its call may run
+   * it again right before (command hooks do, and once more right after their spawn).
+   */
+  confirmLease?: (() => Promise<void> | undefined) | undefined;
 }
 
 /** A process group a hook spawned (see {@link HookContext.onSpawn}). */
@@ -337,6 +344,14 @@ export interface Journal {
   read(): Promise<JournalRecord[]>;
   /** Release the lock. */
   unlock(): Promise<void>;
+  /**
+   * Stores with a lease (`FileJournal`, `PostgresJournal`): before the engine calls any hook, `undefined` when the lease
+   * is surely still held, else a promise that renews it and rejects with ConfgateError `E_FENCED` when it was lost
+   * (the hook is then not called). A journal without it has no lease to check.
+   */
+  guard?(): Promise<void> | undefined;
+  /** Stores with a lease: the fencing token held (hooks get it as `ctx.fence`), undefined when none. */
+  readonly fence?: number | undefined;
   /** Post an operator command (no lock needed). Throws ConfgateError `E_JOURNAL` when it cannot be made durable. */
   postCommand?(command: OperatorCommand): Promise<void>;
   /** Commands with `seq > afterSeq`, in order. */

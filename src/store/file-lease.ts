@@ -50,6 +50,8 @@ export class FileLease {
   /** The token held, when held. */
   token: number | undefined;
   holder: LockHolder | undefined;
+  /** The lock record the last `acquire` replaced when that lease was still `held` (expired, or its holder dead). */
+  tookOverFrom: LeaseRecord | undefined;
 
   constructor(lockDir: string, scope: string, ttlMs: number) {
     this.scope = scope;
@@ -186,6 +188,7 @@ export class FileLease {
       if (await this.#publish(rec)) {
         this.token = rec.token;
         this.holder = holder;
+        this.tookOverFrom = cur?.state === 'held' ? cur : undefined;
         await this.#prune(rec.token);
         return rec;
       }

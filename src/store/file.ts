@@ -10,7 +10,8 @@
  * higher one) is left out, and every line's checksum and record schema are checked.
  */
 import { constants as FS } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfgateError } from '../errors.js';
 import type { JournalRecord, OperatorCommand, OperatorCommandRecord } from '../rollout/types.js';
@@ -175,8 +176,42 @@ export class FileJournal implements LeasedJournal {
     await this.#lease.acquire(holder);
     this.#validUntil = t0 + this.#ttlMs;
     this.#lost = undefined;
+    if (this.#lease.tookOverFrom) await this.#detachStaleWriter();
     this.#timer = setInterval(() => void this.#heartbeat(), this.#heartbeatMs);
     this.#timer.unref();
+  }
+
+  /**
+   * After taking over a lease that was still held (expired, or its holder died): put a copy of the journal in its place
+   * (same path, new inode, `rename`), so that a former holder that was only paused, and whose open descriptor still
+   * names the old inode, can never write into the journal again, even in the instant between its fence check and its
+   * write (appends open the file BEFORE checking the fence). Best effort: when the copy cannot be made (a read-only
+   * directory), readers still leave out lines of a fenced-out writer.
+   */
+  async #detachStaleWriter(): Promise<void> {
+    let src: FileHandle;
+    try {
+      src = await open(this.path, FS.O_RDONLY | FS.O_NOFOLLOW);
+    } catch {
+      return; // no journal yet
+    }
+    const tmp = `${this.path}.takeover-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      if (!(await src.stat()).isFile()) return;
+      const data = await src.readFile();
+      const out = await open(tmp, FS.O_WRONLY | FS.O_CREAT | FS.O_EXCL | FS.O_NOFOLLOW, 0o600);
+      try {
+        await out.writeFile(data);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await rename(tmp, this.path);
+    } catch {
+      await unlink(tmp).catch(() => undefined);
+    } finally {
+      await src.close().catch(() => undefined);
+    }
   }
 
   #markLost(err: unknown): Error {
@@ -276,17 +311,20 @@ export class FileJournal implements LeasedJournal {
       if (this.#lost) throw this.#lost;
       const token = this.#lease.token;
       if (token === undefined) throw new ConfgateError('E_JOURNAL', `journal ${this.path}: append needs the lease (call lock() first)`);
-      try {
-        await this.#lease.check();
-      } catch (err) {
-        if (err instanceof ConfgateError && err.code === 'E_FENCED') throw this.#markLost(err);
-        throw journalError(`cannot check the lease of ${this.path}`, err);
-      }
+      // open BEFORE the fence check: a take-over publishes its token, then replaces the file (#detachStaleWriter), so
+      // a handle opened before a passed check always names the file the taker copies: a write after the take-over
+      // lands in the old file (left out), never in the journal the taker writes
       let fh: FileHandle;
       try {
         fh = await this.#openForAppend();
       } catch (err) {
         throw journalError(`cannot open journal ${this.path}`, err);
+      }
+      try {
+        await this.#lease.check();
+      } catch (err) {
+        if (err instanceof ConfgateError && err.code === 'E_FENCED') throw this.#markLost(err);
+        throw journalError(`cannot check the lease of ${this.path}`, err);
       }
       let out = this.#size === 0 ? headerLine(this.scope) : '';
       if (wrap) {

@@ -247,6 +247,37 @@ describe('FileJournal leases', () => {
     expect(await j.lockInfo()).toMatchObject({ token: 2, state: 'held', holder: { rolloutId: 'r2' } });
   });
 
+  it('a take-over of a held lease puts a copy of the journal in place: a paused writer\'s open descriptor can never write into it', async () => {
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    children.push(sleeper);
+    await new Promise((r) => setTimeout(r, 100));
+    const p = join(dir, 'detach.jsonl');
+    const a = new FileJournal(p, { lockDir, scope: 'detach' });
+    await a.lock();
+    await a.append([started('r1'), rec('a')]);
+    await a.unlock();
+    const before = readFileSync(p, 'utf8');
+    const inode = statSync(p).ino;
+    // the paused holder: alive, its lease run out, and a descriptor on the journal it opened before its fence check
+    const stale = await open(p, 'a');
+    const holder = { host: os.hostname(), pid: sleeper.pid!, processStart: processStartOf(sleeper.pid!) };
+    await plantLease('detach', 3, holder, -1);
+    const b = new FileJournal(p, { lockDir, scope: 'detach' });
+    await b.lock();
+    expect(b.fence).toBe(4);
+    expect(statSync(p).ino).not.toBe(inode);
+    expect(readFileSync(p, 'utf8')).toBe(before);
+    expect(statSync(p).mode & 0o777).toBe(0o600);
+    // the write that passed its fence check before the take-over lands in the old file, not in the journal
+    await stale.write(encodeLine(3, JSON.stringify(rec('stale'))));
+    await stale.close();
+    await b.append([rec('b')]);
+    expect(ids(await b.read())).toEqual(['a', 'b']);
+    expect(readFileSync(p, 'utf8')).not.toMatch(/stale/);
+    await b.unlock();
+    sleeper.kill('SIGKILL');
+  });
+
   it('on read, a line written with a lower token after a higher one (a stale writer) is left out and counted', async () => {
     const path = join(dir, 'stale-lines.jsonl');
     const j = new FileJournal(path, { lockDir });

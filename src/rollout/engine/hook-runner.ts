@@ -2,10 +2,11 @@
  * Hook calls with timeouts at a low cost per call (see {@link HookRunner}), the worker pool and an abortable sleep.
  * Internal to the engine.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { formatDuration } from '../../units.js';
 import type { Change, PlannedWave, Target } from '../../types.js';
-import type { HookContext, SpawnInfo } from '../types.js';
+import type { HookContext, Journal, SpawnInfo } from '../types.js';
 
 /** A hook call outlived its timeout (its outcome is unknown until it settles). */
 export class TimeoutError extends Error {
@@ -39,6 +40,65 @@ export interface CtxBase {
   rolloutId: string;
   /** Told when a command hook spawned a process group for a target (the engine journals it). */
   spawned?: ((targetId: string, generation: number, info: SpawnInfo) => void) | undefined;
+  /**
+   * The journal's lease check (a store with leases, see `Journal.guard`): run before EVERY hook call; when the lease was
+   * lost the call fails with the journal's `E_FENCED` error and the hook is not called. Hooks get it as
+   * `ctx.confirmLease` (command hooks run it again right before and right after their spawn).
+   */
+  guard?: (() => Promise<void> | undefined) | undefined;
+  /** The lease's fencing token (`ctx.fence`), read at each call. */
+  fence?: (() => number | undefined) | undefined;
+}
+
+/** The lease hooks of a journal for {@link CtxBase}: none for a journal without a lease. */
+export function leaseHooks(journal: Journal): Pick<CtxBase, 'guard' | 'fence'> {
+  if (typeof journal.guard !== 'function') return {};
+  return { guard: () => journal.guard!(), fence: () => journal.fence };
+}
+
+/**
+ * Whether a process group has a live member. `kill(-pgid, 0)` alone also counts zombies: a hook that exited while its
+ * parent cannot reap it (the parent confgate is stopped with SIGSTOP, or hung) would look alive for ever. On Linux the
+ * members' states are read from /proc; a group whose members are all zombies has finished. Anything unreadable counts
+ * as alive (the caller then waits, which is the safe side).
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  // common case first: the leader itself runs
+  const leader = procState(pgid);
+  if (leader != null && leader.pgrp === pgid && leader.state !== 'Z' && leader.state !== 'X') return true;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const n of names) {
+    if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
+    const st = procState(Number(n));
+    if (st === null) return true; // a process we may not inspect: it could be a member
+    if (st !== undefined && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') return true;
+  }
+  return false;
+}
+
+/** State and process group of a process from /proc: undefined when it is gone, null when it cannot be read. */
+function procState(pid: number): { state: string; pgrp: number } | undefined | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ESRCH' ? undefined : null;
+  }
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: rest[0] ?? '', pgrp: Number(rest[2]) };
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -135,6 +195,20 @@ export class HookRunner {
     attempt: number,
     generation: number,
   ): unknown {
+    // Fencing: a holder that lost its lease calls no hook (a sync check while the lease is fresh, else a renewal)
+    const g = this.base.guard?.();
+    if (g !== undefined) return g.then(() => this.#call(hook, target, config, stage, attempt, generation));
+    return this.#call(hook, target, config, stage, attempt, generation);
+  }
+
+  #call(
+    hook: (target: Target, ctx: HookContext) => unknown,
+    target: Target,
+    config: unknown,
+    stage: PlannedWave,
+    attempt: number,
+    generation: number,
+  ): unknown {
     const c = new HookCall(target.id);
     if (this.parent?.aborted) throw this.#abortedBeforeStart(c);
     const b = this.base;
@@ -150,6 +224,11 @@ export class HookRunner {
       },
       rolloutId: b.rolloutId,
     };
+    if (b.guard !== undefined) {
+      ctx.confirmLease = b.guard;
+      const fence = b.fence?.();
+      if (fence !== undefined) ctx.fence = fence;
+    }
     const spawned = b.spawned;
     if (spawned !== undefined) ctx.onSpawn = (info: SpawnInfo): void => spawned(target.id, generation, info);
     let r: unknown;
@@ -163,6 +242,12 @@ export class HookRunner {
 
   /** Like {@link call} for hooks with another shape (approval, promote): `invoke` gets the call's signal. */
   run(invoke: (signal: AbortSignal) => unknown): unknown {
+    const g = this.base.guard?.();
+    if (g !== undefined) return g.then(() => this.#run(invoke));
+    return this.#run(invoke);
+  }
+
+  #run(invoke: (signal: AbortSignal) => unknown): unknown {
     const c = new HookCall('');
     if (this.parent?.aborted) throw this.#abortedBeforeStart(c);
     let r: unknown;
@@ -340,9 +425,18 @@ export class HookRunner {
   }
 }
 
-/** Run one hook call (approval, promote) with its own signal, aborted on timeout or when `parent` aborts. */
-export async function callHook<T>(invoke: (signal: AbortSignal) => T | Promise<T>, timeoutMs: number, parent: AbortSignal, what: string): Promise<T> {
-  const runner = new HookRunner(timeoutMs, parent, what, { lkg: undefined, changes: [], rolloutId: '' });
+/**
+ * Run one hook call (approval, promote) with its own signal, aborted on timeout or when `parent` aborts. With `lease`
+ * (the engine's {@link CtxBase}), the lease is confirmed first, as for every other hook.
+ */
+export async function callHook<T>(
+  invoke: (signal: AbortSignal) => T | Promise<T>,
+  timeoutMs: number,
+  parent: AbortSignal,
+  what: string,
+  lease?: Pick<CtxBase, 'guard'>,
+): Promise<T> {
+  const runner = new HookRunner(timeoutMs, parent, what, { lkg: undefined, changes: [], rolloutId: '', guard: lease?.guard });
   try {
     return (await runner.run(invoke)) as T;
   } finally {

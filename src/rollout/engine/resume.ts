@@ -7,18 +7,9 @@ import { ConfgateError, OptionsError } from '../../errors.js';
 import { describeError, RolloutError } from '../errors.js';
 import type { Journal, JournalRecord, RolloutResult } from '../types.js';
 import { forward, makeFlow } from '../run.js';
-import { sleep } from './hook-runner.js';
+import { groupAlive, sleep } from './hook-runner.js';
 import { fn, lastRollout, resolveOptions, toJournal, unknownOptions, validateRun, type Resolved, type ResumeOptions, type RunOptions } from './options.js';
 import { CHANGED, Engine, HOST, PENDING, Stop } from './state.js';
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Hook process groups journaled for targets whose last call may still run (the process died mid-call): wait for each

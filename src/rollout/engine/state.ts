@@ -22,7 +22,7 @@ import type {
   StageOutcome,
   TargetState,
 } from '../types.js';
-import { HookRunner, ignore, pool, type CtxBase } from './hook-runner.js';
+import { HookRunner, ignore, leaseHooks, pool, type CtxBase } from './hook-runner.js';
 import type { Resolved } from './options.js';
 
 /** Stops the forward path of a rollout; the engine then rolls back. */
@@ -119,7 +119,7 @@ export class Engine {
     this.listening = init.onEvent !== undefined;
     const j = init.journal;
     this.encode = j instanceof FileJournal && j.append === FileJournal.prototype.append;
-    this.ctxBase = { lkg: init.lkg, changes: init.changes, rolloutId: init.id, spawned: (id, gen, info) => this.#spawned(id, gen, info) };
+    this.ctxBase = { lkg: init.lkg, changes: init.changes, rolloutId: init.id, spawned: (id, gen, info) => this.#spawned(id, gen, info), ...leaseHooks(j) };
     this.waves = init.plan.waves.map((w) => ({ ...w, targets: [...w.targets] }));
     this.stages = init.plan.waves.map((w) => ({
       index: w.index,
