@@ -207,3 +207,67 @@ describe('pause while a stage applies', () => {
     for (const t of fleet(8)) expect(['rolled-back', 'skipped']).toContain(res.targets[t.id]!.status);
   });
 });
+
+describe('a canary stage whose every target is under maintenance waits (a wider stage never goes first)', () => {
+  const base = Date.parse('2026-01-05T10:00:00Z');
+  const windows = [{ name: 'a maintenance', kind: 'maintenance' as const, targets: { region: 'a' }, start: '2026-01-05T09:00:00Z', end: '2026-01-05T12:00:00Z' }];
+
+  it('holds with the window and its end in the reason, re-checks at every interval, and continues by itself once the canary is available', async () => {
+    let clock = base;
+    const applyTimes = new Map<string, number>();
+    const s = setup(fleet(5), [{ name: 'canary', count: 1, bake: 20 }, { name: 'all', percent: 100 }], {
+      windows,
+      now: () => new Date(clock),
+      apply: (t) => {
+        applyTimes.set(t.id, clock);
+        s.calls.push(`apply:${t.id}`);
+        s.onFleet.set(t.id, 'proposed');
+      },
+    });
+    expect(s.options.plan.waves[0]!.targets.map((t) => t.id)).toEqual(['t0']); // region a: under maintenance at run time
+    const run = runRollout(s.options);
+    await when(s.events, (e) => e.type === 'rollout.held');
+    const held = s.events.find((e) => e.type === 'rollout.held')!;
+    expect(held).toMatchObject({ kind: 'maintenance', stage: 0, reason: expect.stringMatching(/every one of its 1 target\(s\) is under maintenance \("a maintenance" until 2026-01-05T12:00:00(\.000)?Z\); a wider stage never starts/) });
+    await sleep(60);
+    expect(s.of('apply')).toEqual([]); // neither the canary nor the wider stage
+    clock = Date.parse('2026-01-05T12:00:01Z'); // the window ends
+    const res = await run;
+    expect(res.status).toBe('completed');
+    expect(s.of('apply')[0]).toBe('t0'); // the canary first, after the window
+    expect(applyTimes.get('t0')).toBeGreaterThanOrEqual(Date.parse('2026-01-05T12:00:00Z'));
+    expect(s.events.some((e) => e.type === 'rollout.released' && e.by === 'window')).toBe(true);
+    expect(s.events.filter((e) => e.type === 'target.deferred')).toEqual([]);
+    // the canary stage baked before the wider stage started
+    const order = s.events.filter((e) => e.type === 'stage.baked' || e.type === 'stage.started').map((e) => `${e.type}:${(e as { stage: number }).stage}`);
+    expect(order).toEqual(['stage.started:0', 'stage.baked:0', 'stage.started:1', 'stage.baked:1']);
+  });
+
+  it('an operator continue pushes the canary into the window (break-glass, journaled); abort rolls back with nothing applied', async () => {
+    const a = setup(fleet(4), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], { windows, now: () => new Date(base) });
+    const run = runRollout(a.options);
+    await when(a.events, (e) => e.type === 'rollout.held');
+    await a.journal.postCommand(command('continue', 'maintenance finished early'));
+    const res = await run;
+    expect(res.status).toBe('incomplete'); // the wider stage's region-a targets are deferred past the last stage
+    expect(a.of('apply')[0]).toBe('t0');
+    expect(a.events.some((e) => e.type === 'warning' && /applied inside the maintenance window/.test(e.message))).toBe(true);
+    expect(a.journal.records.find((r) => r.type === 'release')).toMatchObject({ by: 'operator' });
+
+    const b = setup(fleet(4), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], { windows, now: () => new Date(base) });
+    const run2 = runRollout(b.options);
+    await when(b.events, (e) => e.type === 'rollout.held');
+    await b.journal.postCommand(command('abort'));
+    const res2 = await run2;
+    expect(res2.status).toBe('aborted');
+    expect(b.calls.filter((c) => !c.startsWith('health'))).toEqual([]);
+  });
+
+  it('a canary stage with one target available applies it and defers the others (no hold)', async () => {
+    const s = setup(fleet(6), [{ name: 'canary', count: 2 }, { name: 'all', percent: 100 }], { windows, now: () => new Date(base) });
+    const res = await runRollout(s.options);
+    expect(s.events.some((e) => e.type === 'rollout.held')).toBe(false);
+    expect(s.of('apply')[0]).toBe('t1'); // region b: available
+    expect(res.status).toBe('incomplete');
+  });
+});

@@ -277,20 +277,49 @@ export class Runtime {
   /**
    * Before a stage: re-evaluate the windows at the real time. A freeze (or being outside the allow windows) holds the
    * rollout until it ends or an operator continues (break-glass, journaled); targets under an active maintenance
-   * window are deferred to the next stage, or left on the LKG at the last stage.
+   * window are deferred to the next stage, or left on the LKG at the last stage. A stage that is not the last and none
+   * of whose targets could be applied (every one under maintenance, none changed yet) is never skipped: a wider stage
+   * must not start before an earlier one was applied and baked. The rollout holds (kind `maintenance`), re-evaluates
+   * the windows at every health interval and goes on by itself once a target is available; an operator's `continue`
+   * pushes the stage into the window (break-glass, journaled), `abort` rolls back.
    */
   async windowsBefore(wave: PlannedWave, outcome: StageOutcome): Promise<void> {
     const ws = this.r.windows;
     if (ws.length === 0) return;
     const e = this.r.engine;
     const pendingOf = (): Target[] => wave.targets.filter((t) => e.states.get(t.id) === PENDING);
-    for (;;) {
+    const isLast = !e.waves.some((w) => w.index > wave.index);
+    /** Every pending target is under maintenance and none of the stage's targets was changed yet. */
+    const starved = (): Map<string, string[]> | undefined => {
       const targets = pendingOf();
-      if (targets.length === 0) return;
-      const blockers = this.#blockers(targets, this.r.now());
-      if (blockers.length === 0) break;
-      const by = await this.hold('freeze', `stage "${wave.name}" cannot start: ${blockers.join('; ')}`, wave, outcome, () => this.#blockers(pendingOf(), this.r.now()).length === 0);
-      if (by === 'operator') break; // a person decided to push through (journaled with who and why)
+      if (isLast || targets.length === 0 || targets.length !== wave.targets.length) return undefined;
+      const under = targetsUnderMaintenance(ws, targets, this.r.now());
+      return under.size === targets.length ? under : undefined;
+    };
+    for (;;) {
+      for (;;) {
+        const targets = pendingOf();
+        if (targets.length === 0) return;
+        const blockers = this.#blockers(targets, this.r.now());
+        if (blockers.length === 0) break;
+        const by = await this.hold('freeze', `stage "${wave.name}" cannot start: ${blockers.join('; ')}`, wave, outcome, () => this.#blockers(pendingOf(), this.r.now()).length === 0);
+        if (by === 'operator') break; // a person decided to push through (journaled with who and why)
+      }
+      const under = starved();
+      if (!under) break;
+      const names = new Set([...under.values()].flat());
+      const ends = activeAt(ws, this.r.now())
+        .filter((o) => o.window.kind === 'maintenance' && names.has(o.window.name))
+        .map((o) => `${JSON.stringify(o.window.name)} until ${o.end}`);
+      const reason =
+        `stage "${wave.name}" cannot start: every one of its ${wave.targets.length} target(s) is under maintenance (${[...new Set(ends)].join(', ')}); ` +
+        'a wider stage never starts before this one was applied and baked: waiting for a target to become available (`continue` pushes into the window, `abort` rolls back)';
+      const by = await this.hold('maintenance', reason, wave, outcome, () => starved() === undefined);
+      if (by === 'operator') {
+        e.emit({ type: 'warning', message: `stage "${wave.name}": an operator released the maintenance hold: its targets are applied inside the maintenance window` });
+        return; // break-glass: the stage applies to its targets as planned
+      }
+      // a target became available: check the freezes again, then defer what is still under maintenance
     }
     const under = targetsUnderMaintenance(ws, pendingOf(), this.r.now());
     if (under.size === 0) return;
