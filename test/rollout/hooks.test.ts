@@ -49,6 +49,21 @@ describe('commandHook', () => {
     await expect(hook(target, ctx())).rejects.toThrow(/timed out after 100ms and was killed/);
   });
 
+  it('hands every call the config of its own rollout (serialised once per rollout, never a stale text)', async () => {
+    const log = path.join(mkdtempSync(path.join(tmpdir(), 'confgate-cfg-')), 'configs.ndjson');
+    const fs = "require('node:fs')";
+    // One hook instance for every call, as the engine uses it: it appends the config file it was given to a log.
+    const hook = commandHook(process.execPath, ['-e', `${fs}.appendFileSync(${JSON.stringify(log)}, ${fs}.readFileSync(process.env.CONFGATE_CONFIG_FILE, 'utf8') + '\\n')`]);
+    const config = { features: [{ name: 'a' }] };
+    await hook(target, { ...ctx(), config });
+    await hook(target, { ...ctx(), config });
+    config.features.push({ name: 'b' }); // the same object, changed, given to a new rollout
+    await hook(target, { ...ctx(), config, rolloutId: 'r-43' });
+    await hook(target, { ...ctx(), config: { other: true }, rolloutId: 'r-43' });
+    const seen = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((t) => JSON.parse(t) as unknown);
+    expect(seen).toEqual([{ features: [{ name: 'a' }] }, { features: [{ name: 'a' }] }, { features: [{ name: 'a' }, { name: 'b' }] }, { other: true }]);
+  });
+
   it('a missing command fails', async () => {
     await expect(commandHook('/nonexistent/confgate-hook')(target, ctx())).rejects.toThrow(HookError);
   });
