@@ -188,8 +188,19 @@ export type {
 } from './analysis/index.js';
 
 // Reports
-export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, REPORT_FORMATS, reportSources, RULES, toSarif } from './report/index.js';
-export type { CodeQualityIssue, FailOn, FormatOptions, ReportFormat, ReportSource, ReportSourcesOptions, RuleInfo } from './report/index.js';
+export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, formatRolloutReport, REPORT_FORMATS, reportSources, RULES, toSarif } from './report/index.js';
+export type {
+  CodeQualityIssue,
+  FailOn,
+  FormatOptions,
+  ReportFormat,
+  ReportSource,
+  ReportSourcesOptions,
+  RolloutReportInput,
+  RolloutReportOptions,
+  RuleInfo,
+  TimedRolloutEvent,
+} from './report/index.js';
 export type {
   SarifLevel,
   SarifLocation,

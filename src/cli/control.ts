@@ -17,6 +17,8 @@ import { cliJournal, journalLocation, scopeOf, showLocation } from './store.js';
 import type { JournalRecord, OperatorCommandName, OperatorCommandRecord, SerializedResult, TargetState } from '../rollout/types.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
+import { formatRolloutReport } from '../report/html/rollout.js';
+import { VERSION } from '../version.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -200,16 +202,22 @@ export function formatStatus(s: RolloutStatusReport): string {
 /** `confgate status`. Exit 0 when the journal holds a rollout; 2 when it holds none or cannot be read. */
 export async function runStatusCommand(values: Values, io: CliIo, defaultJournal: string): Promise<number> {
   const format = values['format'] ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got ${JSON.stringify(format)}`);
+  if (format !== 'text' && format !== 'json' && format !== 'html') throw new UsageError(`--format must be text, json or html, got ${JSON.stringify(format)}`);
   void defaultJournal;
   const { location, journal } = journalOf(values, io);
   let report: RolloutStatusReport;
+  let html: string | undefined;
   try {
     report = await rolloutStatus(isPostgresUrl(location) ? showLocation(location, io) : location, journal);
+    if (format === 'html') {
+      // the journal's records (times, holds, commands, audit) plus what only the status knows: the lock holder, pending commands
+      const pending = report.commands.filter((c) => c.action === 'pending').map((c) => `pending command #${c.seq}: ${c.command} by ${c.user}@${c.host}${c.reason ? ` (${c.reason})` : ''}, posted ${c.ts}`);
+      html = formatRolloutReport({ records: await journal.read(), notes: [`process: ${report.process}`, ...pending] }, { toolVersion: VERSION });
+    }
   } finally {
     await (journal as { close?: () => Promise<void> }).close?.();
   }
-  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
+  io.stdout(html ?? (format === 'json' ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report)));
   return 0;
 }
 

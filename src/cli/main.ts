@@ -74,11 +74,12 @@ Usage:
                    [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION]
                    [--at ISO-8601] [--override "reason"] [--revert "reason"] [--format text|json]
                    [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
+                   [--report FILE.html]
                    [--on-approval-denied hold|rollback] [--hold-timeout DURATION]
   confgate rollout --resume --forward --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE] ...
   confgate rollout --resume --rollback HOOK [--journal FILE|URL] [--current FILE] [--format text|json]
   confgate control pause|continue|promote|abort [--journal FILE|URL] [--scope NAME] [--reason TEXT]
-  confgate status  [--journal FILE|URL] [--scope NAME] [--format text|json]
+  confgate status  [--journal FILE|URL] [--scope NAME] [--format text|json|html]
   confgate unlock  [--journal FILE|URL] [--scope NAME] [--force ROLLOUT-ID] [--format text|json]
   confgate history [--journal FILE|URL] [--scope NAME] [--limit N] [--format text|json]
   confgate test    [DIR] [--policy FILE] [--format text|json|junit]   (policy unit tests; DIR

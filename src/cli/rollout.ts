@@ -9,13 +9,13 @@
  * - Exit codes: 0 completed; 1 blocked by the gate, rolled back, aborted, failed, held or incomplete; 2 usage or
  *   unreadable input.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfgateError, OptionsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import { combineHealth, createAnalysis } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
-import { formatReport } from '../report/index.js';
+import { formatReport, formatRolloutReport, reportSources, type TimedRolloutEvent } from '../report/index.js';
 import { safeText } from '../report/util.js';
 import {
   commandApprovalHook,
@@ -36,7 +36,9 @@ import {
   type RunOptions,
 } from '../rollout/index.js';
 import { createMasker } from '../secrets.js';
-import type { Change, ConfigDoc, JsonValue, Target } from '../types.js';
+import type { Change, ConfigDoc, GateReport, JsonValue, Target } from '../types.js';
+import type { JournalRecord } from '../rollout/types.js';
+import { VERSION } from '../version.js';
 import { auditFromEnv, isPostgresUrl, JOURNAL_KEY_ENV, openJournal } from '../store/index.js';
 import type { FileJournalOptions, LeasedJournal, PostgresJournalOptions, StoreOptions, SuppliedDocuments } from '../store/index.js';
 import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store.js';
@@ -80,6 +82,7 @@ export const ROLLOUT_OPTIONS = {
   actor: { type: 'string' },
   reason: { type: 'string' },
   'lease-ttl': { type: 'string' },
+  report: { type: 'string' },
 } as const;
 
 /** Default journal file, in the working directory. */
@@ -394,6 +397,16 @@ async function reportResume(journal: LeasedJournal, io: CliIo): Promise<void> {
   if (out.fencedOut > 0) io.stderr(`confgate: note: ${out.fencedOut} journal record${out.fencedOut === 1 ? '' : 's'} from a holder that had lost its lease were ignored\n`);
 }
 
+/** Write an HTML report; a failure is a line on stderr (the rollout's outcome is already decided). */
+function writeReport(io: CliIo, file: string, html: () => string): void {
+  try {
+    writeFileSync(file, html());
+    io.stderr(`confgate: report at ${file}\n`);
+  } catch (err) {
+    io.stderr(`confgate: could not write --report ${file} (${err instanceof Error ? err.message : String(err)})\n`);
+  }
+}
+
 /** Run `confgate rollout`. Exit 0 when completed, 1 when blocked, rolled back, aborted, failed, held or incomplete, 2 for usage. */
 export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): Promise<number> {
   const format = h.formatOf(values, ['text', 'json'] as const);
@@ -437,6 +450,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   if (revert !== undefined && revert.trim() === '') throw new UsageError('--revert needs a reason');
   const eventsSpec = h.str(values, 'events');
   if (eventsSpec === '') throw new UsageError('--events needs a file, or - for stdout');
+  // --report FILE.html: the rollout's HTML report (the gate's when the gate blocks), written when the command ends
+  const reportFile = h.str(values, 'report');
+  if (reportFile === '') throw new UsageError('--report needs a file name (FILE.html)');
+  const timed: TimedRolloutEvent[] = [];
+  let maskText = (s: string): string => s;
+  let gateReport: GateReport | undefined;
 
   const env = definedEnv(io.env);
   const auth = env[AUTH_ENV];
@@ -484,6 +503,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   const onEvent = (e: RolloutEvent): void => {
     progress.event(e);
     if (eventsSpec !== undefined) writeEvent(e);
+    if (reportFile !== undefined) timed.push({ ts: new Date().toISOString(), ...(mask(e) as RolloutEvent) });
   };
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
@@ -551,6 +571,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       if (resume) {
         const masker = createMasker(policy, []);
         mask = (e) => masker.value(e as unknown as JsonValue);
+        maskText = masker.text;
         // going forward needs the proposed config (--proposed) unless the journal was written with CONFGATE_JOURNAL_KEY
         const documents = resumeDocuments(values, io, h);
         if (documents.proposed === undefined && !io.env[JOURNAL_KEY_ENV]) {
@@ -570,10 +591,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
         const masker = createMasker(policy, [proposed, current]);
         mask = (e) => masker.value(e as unknown as JsonValue);
-        const report = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}), ...(revert ? { revert } : {}) });
+        maskText = masker.text;
+        const report = (gateReport = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}), ...(revert ? { revert } : {}) }));
         io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
         if (report.verdict === 'block') {
           io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
+          if (reportFile !== undefined) writeReport(io, h.resolveFile(io, reportFile), () => formatReport(report, 'html', { toolVersion: VERSION, sources: reportSources(report, [proposed, current], { policy }), scoring: policy.scoring }));
           if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
           return 1;
         }
@@ -627,6 +650,16 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       io.stderr(`confgate: this process lost its lease on scope ${leased.scope} (another process took the rollout over, or it was unlocked by force): it called no further hook and wrote nothing more\n`);
     }
     io.stderr(`confgate: journal at ${showLocation(journal, io)}\n`);
+    if (reportFile !== undefined) {
+      let records: JournalRecord[] | undefined;
+      try {
+        records = await leased?.read();
+      } catch {
+        /* a journal that cannot be read back: the report is made from the result and the events */
+      }
+      const html = (): string => formatRolloutReport({ records, result, events: timed, gate: gateReport }, { mask: maskText, toolVersion: VERSION });
+      writeReport(io, h.resolveFile(io, reportFile), html);
+    }
     return result.status === 'completed' ? 0 : 1;
   } finally {
     progress.close();

@@ -8,3 +8,5 @@ export type { CodeQualityIssue } from './gitlab.js';
 export type { FailOn } from './junit.js';
 export { reportSources } from './html/sources.js';
 export type { ReportSource, ReportSourcesOptions } from './html/sources.js';
+export { formatRolloutReport } from './html/rollout.js';
+export type { RolloutReportInput, RolloutReportOptions, TimedRolloutEvent } from './html/rollout.js';

@@ -8,7 +8,7 @@ import { RULES } from '../rules.js';
 import { changeMarker, findingWhere, plural, stageText } from '../util.js';
 import type { Finding, GateReport, RuleId, Severity } from '../../types.js';
 import { esc, jsonPreview, num } from './escape.js';
-import { page } from './page.js';
+import { chartBox, page } from './page.js';
 import { MAX_LINE, type ReportSource } from './sources.js';
 import { wavesTable } from './parts.js';
 
@@ -158,7 +158,7 @@ function scoreSection(report: GateReport, scoring: { warn?: number | undefined; 
   const top = 46;
   const H = top + Math.max(1, factors.length) * rowH + 6;
   const svg: string[] = [];
-  svg.push(`<svg id="score-chart" viewBox="0 0 ${W} ${H}" class="chart" role="img" aria-label="${esc(`risk score ${report.score} of 100 from ${plural(factors.length, 'factor')}`)}">`);
+  svg.push(`<svg id="score-chart" ${chartBox(W, H)} class="chart" role="img" aria-label="${esc(`risk score ${report.score} of 100 from ${plural(factors.length, 'factor')}`)}">`);
   svg.push(`<rect x="${left}" y="8" width="${right - left}" height="18" rx="3" fill="currentColor" fill-opacity="0.08"/>`);
   let x = 0;
   factors.forEach((f, i) => {

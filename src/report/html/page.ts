@@ -37,7 +37,7 @@ table{border-collapse:collapse;width:100%;font-size:.88rem}th,td{border-bottom:1
 td.val{font-family:var(--mono);font-size:.8rem;overflow-wrap:anywhere;word-break:break-word;max-width:360px}
 td.path{font-family:var(--mono);font-size:.8rem;overflow-wrap:anywhere;word-break:break-word}
 .k-added{color:var(--allow)}.k-removed{color:var(--block)}.k-modified{color:var(--warn)}.k-reordered{color:var(--info)}
-svg{max-width:100%;height:auto;display:block}svg.chart{width:100%;min-width:420px;max-width:none}svg text{fill:var(--fg);font:12px system-ui,sans-serif}svg .muted{fill:var(--muted)}
+svg{max-width:100%;height:auto;display:block}svg.chart{width:100%;max-width:none}svg text{fill:var(--fg);font:12px system-ui,sans-serif}svg .muted{fill:var(--muted)}
 .note{color:var(--muted);font-size:.85rem}
 .grid{display:flex;flex-wrap:wrap;gap:3px;margin:4px 0 10px}.cell{width:14px;height:14px;border-radius:2px;display:inline-block}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:.85rem;margin:6px 0}.legend span.sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin-right:4px}
@@ -46,6 +46,15 @@ details>summary{cursor:pointer;color:var(--muted)}
 footer{margin:32px 0 8px;color:var(--muted);font-size:.8rem}
 @media (max-width:600px){main{padding:10px}.verdict h1{font-size:1.5rem}td.val{max-width:none}.hide-narrow{display:none}th,td{padding:3px 5px}}
 `;
+
+/**
+ * Attributes of a chart drawn in a `W`×`H` user space: it fills its container's width, but never shrinks below 84 % of
+ * `W` pixels (12-pixel chart text stays at least 10 pixels on a phone; a narrow screen scrolls the chart sideways)
+ * nor grows above 125 % (text at most 15 pixels on a wide screen).
+ */
+export function chartBox(w: number, h: number): string {
+  return `viewBox="0 0 ${w} ${h}" style="min-width:${Math.ceil(w * 0.84)}px;max-width:${Math.ceil(w * 1.25)}px"`;
+}
 
 /** A complete, self-contained HTML document. `body` must already be escaped markup. */
 export function page(title: string, body: string): string {
