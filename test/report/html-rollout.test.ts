@@ -120,7 +120,7 @@ function io(cwd: string): { io: CliIo; out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    io: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { PATH: process.env['PATH'] ?? '' }, isTTY: false, cwd, now: () => new Date() },
+    io: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { PATH: process.env['PATH'] ?? '', CONFGATE_LOCK_DIR: path.join(cwd, '.locks') }, isTTY: false, cwd, now: () => new Date() },
     out: () => out.join(''),
     err: () => err.join(''),
   };
