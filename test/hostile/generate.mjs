@@ -57,6 +57,17 @@ export function generateBigCorpus() {
   add('key-20mb.json', '{"' + 'k'.repeat(20_000_000) + '": 1}', { verdict: 'allow', rules: [] });
   add('keys-300k.json', '{' + lines(300_000, (i) => `"k${i}": ${i}${i < 299_999 ? ',' : ''}`) + '}', { verdict: 'allow', rules: [] });
   add('keys-100k.yaml', lines(100_000, (i) => `k${i}: ${i}`), { verdict: 'allow', rules: [] });
+  // The same number of keys in the shape of a real fleet config (regions -> services -> settings): many small maps
+  // instead of one huge one.
+  const fleet = {};
+  for (let r = 0, n = 0; n < 300_000; r++) {
+    const region = (fleet[`region-${r}`] = {});
+    for (let s = 0; s < 1000 && n < 300_000; s++, n += 10) {
+      const svc = (region[`svc-${s}`] = { name: `svc-${r}-${s}`, pool: `pool-${s % 7}` });
+      for (let k = 0; k < 7; k++) svc[`setting_${k}`] = (r * 1000 + s) * 7 + k;
+    }
+  }
+  add('keys-nested-300k.json', JSON.stringify(fleet), { verdict: 'allow', rules: [] });
 
   // Duplicate keys / inexact numbers / custom tags far over the 1,000-per-rule cap: findings are capped, never a
   // stack overflow.
