@@ -26,6 +26,6 @@ export type { Template, TemplateContext } from './template.js';
 export { compileJsonPath } from './json-path.js';
 export type { JsonPath } from './json-path.js';
 export { combineHealth, createAnalysis } from './monitor.js';
-export type { Analysis, AnalysisFinding, AnalysisOptions, StageJudgement } from './monitor.js';
+export type { Analysis, AnalysisFinding, AnalysisOptions, StageJudgement, StageMeasurement } from './monitor.js';
 export { ANALYSIS_DEFAULTS } from './policy.js';
 export type { AnalysisSpec, MetricSpec, ResolvedAnalysis } from './policy.js';

@@ -14,7 +14,8 @@ import { ConfgateError } from '../errors.js';
 import { isPostgresUrl } from '../store/postgres.js';
 import type { LeasedJournal } from '../store/types.js';
 import { cliJournal, journalLocation, scopeOf, showLocation } from './store.js';
-import type { JournalRecord, OperatorCommandName, OperatorCommandRecord, SerializedResult, TargetState } from '../rollout/types.js';
+import type { AnalysisSummary, JournalRecord, OperatorCommandName, OperatorCommandRecord, SerializedResult, TargetState } from '../rollout/types.js';
+import { formatAnalysisFindings } from './rollout.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
 import { formatRolloutReport } from '../report/html/rollout.js';
@@ -72,6 +73,8 @@ export interface RolloutStatusReport {
     action: string;
     note?: string;
   }>;
+  /** With analysis: measurements journaled, and what it found (metric, target, value, condition) and judged. */
+  analysis?: AnalysisSummary & { measurements: number };
 }
 
 /** Who runs the rollout, from the scope's lease: `running (pid N on HOST, token T)` or `not running (...)`. */
@@ -108,8 +111,18 @@ export async function rolloutStatus(file: string, opened?: LeasedJournal): Promi
   let hold: RolloutStatusReport['hold'];
   const commands: RolloutStatusReport['commands'] = [];
   const journaledSeqs = new Set<number>();
+  const analysis: NonNullable<RolloutStatusReport['analysis']> = { measurements: 0, findings: [], judgements: [] };
   for (const r of records.slice(start + 1)) {
     switch (r.type) {
+      case 'measurement':
+        analysis.measurements++;
+        break;
+      case 'analysis.finding':
+        analysis.findings.push(r.finding);
+        break;
+      case 'analysis.judgement':
+        analysis.judgements.push(r.judgement);
+        break;
       case 'target':
         targets[r.targetId] = r.state;
         break;
@@ -171,6 +184,7 @@ export async function rolloutStatus(file: string, opened?: LeasedJournal): Promi
   if (stage) report.stage = stage;
   if (hold && !finished) report.hold = hold;
   if (finished?.reason !== undefined) report.reason = finished.reason;
+  if (analysis.measurements > 0 || analysis.findings.length > 0 || analysis.judgements.length > 0) report.analysis = analysis;
   return report;
 }
 
@@ -192,6 +206,11 @@ export function formatStatus(s: RolloutStatusReport): string {
     lines.push(`  ${t.status}: ${shown(id)}${why}`);
   }
   if (notable.length > 20) lines.push(`  ... and ${notable.length - 20} more`);
+  if (s.analysis) {
+    const j = s.analysis.judgements;
+    lines.push(`  analysis: ${s.analysis.measurements} measurements, ${s.analysis.findings.length} findings, ${j.length} judgements${j.length > 0 ? ` (last: stage ${shown(j[j.length - 1]!.stageName)} ${shown(j[j.length - 1]!.metric)} ${j[j.length - 1]!.outcome})` : ''}`);
+    lines.push(...formatAnalysisFindings(s.analysis.findings, '    '));
+  }
   if (s.commands.length > 0) lines.push('  operator commands:');
   for (const c of s.commands) {
     lines.push(`    #${c.seq} ${c.ts} ${c.command} by ${shown(c.user)}@${shown(c.host)}${c.reason ? ` (${shown(c.reason)})` : ''}: ${c.action}${c.note ? ` (${shown(c.note)})` : ''}`);

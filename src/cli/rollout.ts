@@ -13,7 +13,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfgateError, OptionsError } from '../errors.js';
 import { createGate } from '../gate.js';
-import { combineHealth, createAnalysis } from '../analysis/monitor.js';
+import type { AnalysisFinding } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatReport, formatRolloutReport, reportSources, type TimedRolloutEvent } from '../report/index.js';
 import { safeText } from '../report/util.js';
@@ -230,11 +230,24 @@ export class RolloutProgress {
             this.#live.rounds = e.round;
             this.#live.unhealthy = 0;
           }
-          if (!e.healthy) this.#live.unhealthy++;
+          if (!e.healthy && !e.pending) this.#live.unhealthy++;
         }
-        if (!e.healthy) {
-          this.#line(`${this.#stage(e.stage)} ${e.baseline ? 'baseline ' : ''}UNHEALTHY ${shown(e.targetId)} (round ${e.round})${e.error ? `: ${shown(e.error)}` : ''}`);
+        if (!e.healthy && !e.pending) {
+          this.#line(`${this.#stage(e.stage)} ${e.baseline ? 'baseline ' : ''}${e.inconclusive ? 'INCONCLUSIVE' : 'UNHEALTHY'} ${shown(e.targetId)} (round ${e.round})${e.error ? `: ${shown(e.error)}` : ''}`);
         } else this.#render();
+        return;
+      case 'analysis.measurement':
+        // Successful measurements are counted by the health rounds; the others are shown as they happen.
+        if (e.phase !== 'Successful') {
+          const v = e.value === undefined ? '' : ` (value ${JSON.stringify(e.value)})`;
+          this.#line(`${this.#stage(e.stage)} measurement ${shown(e.metric)} on ${shown(e.targetId)}${e.role === 'canary' ? '' : ` (${e.role})`}: ${e.phase}${e.dryRun ? ' (dry run)' : ''}: ${shown(e.message ?? '')}${v}`);
+        } else this.#render();
+        return;
+      case 'analysis.finding':
+        this.#line(`${this.#stage(e.stage, e.stageName)} analysis ${e.kind === 'failed' ? 'FAILED' : 'INCONCLUSIVE'}: ${shown(e.message)}`);
+        return;
+      case 'analysis.judgement':
+        this.#line(`${this.#stage(e.stage, e.stageName)} judge ${e.dryRun ? '(dry run) ' : ''}${e.outcome.toUpperCase()}: ${shown(e.reason)}`);
         return;
       case 'stage.baked':
         if (!tty) this.#line(`${this.#stage(e.stage, e.name)} baked: ${plural(e.rounds, 'health round')}, ${plural(e.failures, 'failed check')}`);
@@ -328,12 +341,29 @@ export function formatRolloutResult(result: RolloutResult): string {
         .join(', '),
   );
   for (const r of (result.remaining ?? []).slice(0, 20)) lines.push(`  still on the LKG: ${shown(r.targetId)}: ${shown(r.reason)}`);
+  lines.push(...formatAnalysisFindings(result.analysis?.findings ?? [], '  '));
   if ((result.remaining?.length ?? 0) > 20) lines.push(`  ... and ${result.remaining!.length - 20} more still on the LKG`);
   const notable = Object.entries(result.targets).filter(([, s]) => s.status === 'rollback-failed' || s.status === 'failed' || s.status === 'apply-timed-out');
   for (const [id, s] of notable.slice(0, 20)) lines.push(`  ${s.status}: ${shown(id)}${'error' in s ? `: ${shown(s.error ?? '')}` : ''}`);
   if (notable.length > 20) lines.push(`  ... and ${notable.length - 20} more`);
   for (const err of serializeResult(result).errors) lines.push(`  error (${err.phase}): ${shown(err.message)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Analysis findings for people, one line each: kind, metric, target(s), value and condition (the first 20, then a
+ * count). Used by `confgate rollout` and `confgate status`.
+ */
+export function formatAnalysisFindings(findings: readonly AnalysisFinding[], indent: string): string[] {
+  const lines: string[] = [];
+  for (const f of findings.slice(0, 20)) {
+    const who = f.targetId !== undefined ? `on ${shown(f.targetId)}` : `on ${(f.targets ?? []).slice(0, 5).map(shown).join(', ')}${(f.targets?.length ?? 0) > 5 ? ` and ${f.targets!.length - 5} more` : ''}${f.domain !== undefined ? ` (${shown(f.domain)})` : ''}`;
+    const value = f.value === undefined ? '' : `, value ${JSON.stringify(f.value)}${f.baseline !== undefined ? ` vs baseline ${JSON.stringify(f.baseline)}` : ''}`;
+    const cond = f.condition === undefined ? '' : `, condition \`${shown(f.condition)}\``;
+    lines.push(`${indent}analysis ${f.kind} (${f.source}, stage ${shown(f.stageName)}): metric ${shown(f.metric)} ${who}${value}${cond}: ${shown(f.message)}`);
+  }
+  if (findings.length > 20) lines.push(`${indent}... and ${findings.length - 20} more analysis findings`);
+  return lines;
 }
 
 function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -533,33 +563,21 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       const healthSpec = h.str(values, 'health');
       // The engine times health calls out after the policy's health.timeout; the adapter gets the same limit.
       const healthHook = healthSpec ? hookFrom(healthSpec, io, hookOpts(hc.timeoutMs)) : undefined;
-      // The policy's metrics (rollout.analysis) are a health check of their own: no --health hook needed; with one,
-      // both must pass. Measurements that are not Successful are shown on stderr as they happen.
-      const analysis = policy.rollout.analysis
-        ? createAnalysis(policy.rollout.analysis.metrics, {
-            env,
-            ...(policy.rollout.failureDomain !== undefined ? { failureDomain: policy.rollout.failureDomain } : {}),
-            onMeasurement: (m) => {
-              if (m.phase !== 'Successful') io.stderr(`confgate: measurement ${m.metric} on ${m.targetId}: ${m.phase}${m.dryRun ? ' (dry run)' : ''}: ${m.message ?? ''}${m.value !== undefined ? ` (value ${JSON.stringify(m.value)})` : ''}\n`);
-            },
-          })
-        : undefined;
-      const health = combineHealth(healthHook, analysis?.health);
-      // The stage-end judge is not run by the engine yet: say so instead of letting a judge-only metric look like a pass.
-      for (const m of policy.rollout.analysis?.metrics ?? []) {
-        if (m.judge && !m.dryRun) io.stderr(`confgate: warning: metric ${m.name}: its \`judge\` is not applied by \`confgate rollout\` yet (measured only; its conditions, if any, still decide)\n`);
-      }
+      // The policy's metrics (rollout.analysis) are a health check of their own, run by the engine exactly as for a
+      // library caller (rolloutOptionsFromPolicy): no --health hook needed; with one, both must pass. `env:NAME`
+      // header values come from this process's environment.
       const fromPolicy = rolloutOptionsFromPolicy(policy);
       const common = {
         apply,
         rollback,
-        ...(health ? { health } : {}),
+        ...(healthHook ? { health: healthHook } : {}),
         ...(verify ? { verify } : {}),
         ...(approval ? { approval } : {}),
         ...(approvalTimeout === undefined ? {} : { approvalTimeout }),
         ...(holdTimeout === undefined ? {} : { holdTimeout }),
         ...fromPolicy,
         ...(onApprovalDenied === undefined ? {} : { onApprovalDenied }),
+        ...(fromPolicy.analysis ? { analysis: { ...fromPolicy.analysis, env } } : {}),
         healthOptions: { ...fromPolicy.healthOptions, ...(healthInterval === undefined ? {} : { interval: healthInterval }) },
         ...(concurrency ? { concurrency } : {}),
         ...timeouts,

@@ -60,5 +60,6 @@ export function serializeResult(result: RolloutResult): SerializedResult {
   };
   if (result.reason !== undefined) out.reason = result.reason;
   if (result.resumed) out.resumed = true;
+  if (result.analysis) out.analysis = result.analysis;
   return out;
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { combineHealth, createAnalysis, type Analysis } from '../analysis/monitor.js';
 import { ConfgateError, OptionsError } from '../errors.js';
 import type { PlannedWave, Target } from '../types.js';
 import { describeError, RolloutError } from './errors.js';
@@ -16,7 +17,7 @@ import { callHook, HookRunner, ignore, pool, TimeoutError } from './engine/hook-
 import { lastRollout, toJournal, unknownOptions, unwrapDoc, validatePlan, validateRun, type Resolved, type RunOptions } from './engine/options.js';
 import { HeldOut, OperatorAbort, Runtime } from './engine/runtime.js';
 import { Engine, PENDING, Stop } from './engine/state.js';
-import type { JournalRecord, RolloutResult, RolloutStatus, StageOutcome } from './types.js';
+import type { AnalysisSummary, JournalRecord, RolloutResult, RolloutStatus, StageOutcome } from './types.js';
 
 export type { RunOptions, ResumeOptions } from './engine/options.js';
 export { resumeRollout } from './engine/resume.js';
@@ -31,6 +32,8 @@ export interface Flow {
   signal: AbortSignal;
   rt: Runtime;
   watch: HealthWatch | undefined;
+  /** The running analysis (`options.analysis`), and what it found so far. */
+  analysis?: { monitor: Analysis; summary: AnalysisSummary; dryRun: ReadonlySet<string> };
 }
 
 /**
@@ -116,7 +119,7 @@ export async function runRollout(options: RunOptions): Promise<RolloutResult> {
       }
       const total = plan.waves.reduce((n, w) => n + w.targets.length, 0);
       engine.emit({ type: 'rollout.started', id, waves: plan.waves.length, targets: total });
-      if (!options.health) engine.emit({ type: 'warning', message: 'no health hook: health is not checked, stages only wait their bake time' });
+      if (!options.health && !options.analysis) engine.emit({ type: 'warning', message: 'no health hook: health is not checked, stages only wait their bake time' });
       const unknown = unknownOptions(options);
       if (unknown.length > 0) engine.emit({ type: 'warning', message: `unknown runRollout options ignored: ${unknown.map((k) => `\`${k}\``).join(', ')}` });
       const flow = await makeFlow(engine, { ...options, proposed, lkg }, settings, internal);
@@ -132,7 +135,9 @@ export async function runRollout(options: RunOptions): Promise<RolloutResult> {
 /** Build the run-time helpers of a forward run. */
 export async function makeFlow(engine: Engine, options: Flow['options'], s: Resolved, internal: AbortController): Promise<Flow> {
   const signal = internal.signal;
-  const watch = options.health ? new HealthWatch(engine, options.health, s, signal, options.proposed, options.judge) : undefined;
+  const analysis = options.analysis ? startAnalysis(engine, options.analysis) : undefined;
+  const health = combineHealth(options.health, analysis?.monitor.health);
+  const watch = health ? new HealthWatch(engine, health, s, signal, options.proposed, options.judge, analysis !== undefined) : undefined;
   const rt = new Runtime({
     engine,
     s,
@@ -143,7 +148,36 @@ export async function makeFlow(engine: Engine, options: Flow['options'], s: Reso
     now: options.now ?? (() => new Date()),
   });
   await rt.init();
-  return { engine, options, s, signal, rt, watch };
+  return { engine, options, s, signal, rt, watch, ...(analysis ? { analysis } : {}) };
+}
+
+/**
+ * The analysis of a run: its measurements and findings become events and journal records (queued, written with the
+ * health round or the stage step that made them), and its findings are collected for the result.
+ */
+function startAnalysis(engine: Engine, a: NonNullable<RunOptions['analysis']>): NonNullable<Flow['analysis']> {
+  const summary: AnalysisSummary = { findings: [], judgements: [] };
+  const failureDomain = engine.init.plan.failureDomain;
+  const monitor = createAnalysis(a.metrics, {
+    retain: false,
+    ...(failureDomain !== undefined ? { failureDomain } : {}),
+    ...(a.env !== undefined ? { env: a.env } : {}),
+    onMeasurement: (m) => {
+      engine.queue({ type: 'measurement', ts: now(), ...m });
+      if (engine.listening) engine.emit({ type: 'analysis.measurement', ...m });
+    },
+    onFinding: (f) => {
+      summary.findings.push(f);
+      engine.queue({ type: 'analysis.finding', ts: now(), finding: f });
+      engine.emit({ type: 'analysis.finding', ...f });
+    },
+  });
+  return { monitor, summary, dryRun: new Set(a.metrics.filter((m) => m.dryRun).map((m) => m.name)) };
+}
+
+/** The result with what analysis found (when the run has analysis). */
+function withAnalysis(flow: Flow, result: RolloutResult): RolloutResult {
+  return flow.analysis ? { ...result, analysis: flow.analysis.summary } : result;
 }
 
 /** A batch of a wave's targets journaled as `applying`, with the write that makes that durable. */
@@ -185,7 +219,11 @@ export async function forward(flow: Flow, resumed: boolean, promoted = false): P
       await rt.windowsBefore(wave, outcome);
       if (wave.approval) await approve(flow, wave, outcome);
       await applyWave(flow, applyRunner, wave, outcome);
-      await bakeAndGate({ engine, rt, watch: flow.watch, s, signal, judge: options.judge }, wave, outcome);
+      await bakeAndGate(
+        { engine, rt, watch: flow.watch, s, signal, judge: options.judge, analysis: flow.analysis?.monitor, dryRun: flow.analysis?.dryRun, judgements: flow.analysis?.summary.judgements },
+        wave,
+        outcome,
+      );
       for (const t of wave.targets) if (engine.states.get(t.id)?.status === 'applied') engine.set(t.id, { status: 'healthy', stage: wave.index });
       outcome.status = 'passed';
       delete outcome.reason;
@@ -206,7 +244,7 @@ export async function forward(flow: Flow, resumed: boolean, promoted = false): P
       status = 'failed';
       reason = 'every stage passed, but some targets need a person (see their states)';
     }
-    return await engine.finish(engine.result(status, reason, resumed, remaining));
+    return await engine.finish(withAnalysis(flow, engine.result(status, reason, resumed, remaining)));
   } catch (err) {
     if (err instanceof HeldOut) {
       if (current) {
@@ -214,7 +252,7 @@ export async function forward(flow: Flow, resumed: boolean, promoted = false): P
         current.reason = err.message;
       }
       await engine.settleLateApplies();
-      return await engine.finish(engine.result('held', err.message, resumed, engine.remaining()));
+      return await engine.finish(withAnalysis(flow, engine.result('held', err.message, resumed, engine.remaining())));
     }
     let stop: Stop;
     if (err instanceof Stop && !(signal.aborted && err.kind !== 'journal')) stop = err;
@@ -235,7 +273,7 @@ export async function forward(flow: Flow, resumed: boolean, promoted = false): P
       if (st.status === 'pending') engine.states.set(tid, { status: 'skipped', reason: `not attempted: the rollout stopped (${stop.kind})` });
     }
     const status: RolloutStatus = engine.needsPerson() ? 'failed' : stop.kind === 'aborted' ? 'aborted' : 'rolled-back';
-    return await engine.finish(engine.result(status, stop.message, resumed));
+    return await engine.finish(withAnalysis(flow, engine.result(status, stop.message, resumed)));
   } finally {
     applyRunner.dispose();
     flow.watch?.dispose();
@@ -291,7 +329,16 @@ async function askApproval(flow: Flow, wave: PlannedWave, outcome: StageOutcome)
 
 /** Apply a wave's pending targets in journaled batches; health of earlier targets is watched meanwhile. */
 async function applyWave(flow: Flow, applyRunner: HookRunner, wave: PlannedWave, outcome: StageOutcome): Promise<void> {
-  const { engine, rt } = flow;
+  const { engine, signal, rt } = flow;
+  // `baseline: self`: the targets' readings before their change (earlier targets' health is watched meanwhile)
+  const monitor = flow.analysis?.monitor;
+  if (monitor?.needsBefore) {
+    const before = monitor.measureBefore(wave.targets.filter((t) => engine.states.get(t.id) === PENDING), wave, signal);
+    before.catch(ignore);
+    await rt.waitWhile(before, wave, outcome, `while measuring stage "${wave.name}" before its change`);
+    await before;
+    await engine.write();
+  }
   // ---- apply, in journaled batches (group commit). A batch's `applying` records are durable BEFORE its hooks
   // run; the next batch's records are written while this batch's hooks run (the fsync is off the critical path).
   // the `stage started` record goes out with the first batch (same flush, written first)

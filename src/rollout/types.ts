@@ -2,6 +2,9 @@
  * Rollout-only types: hook contexts, target and stage states, events, results and journal records.
  * Shared plan types (`PlannedWave`, `RolloutPlan`, `Target`...) live in `src/types.ts`.
  */
+import type { AnalysisFinding, StageMeasurement } from '../analysis/monitor.js';
+import type { AnalysisMetric } from '../analysis/measure.js';
+import type { Judgement } from '../analysis/judge/index.js';
 import type { Change, PlannedWave, RolloutPlan, Target } from '../types.js';
 
 /**
@@ -9,11 +12,19 @@ import type { Change, PlannedWave, RolloutPlan, Target } from '../types.js';
  * `{ healthy: false }`, `undefined` (a forgotten `return`), `null`, any other value, a throw or a timeout is a failure.
  * `{ inconclusive: true }` (whatever `healthy` says) means "could not decide": not a pass, not a failure; a stage whose
  * checks stay inconclusive is held for an operator (status `held`) instead of advancing or rolling back.
+ * `{ pending: true }` means "not decided yet": the stage waits (more rounds) for that target.
  */
 export interface HealthResult {
   healthy: boolean;
   /** The check could not decide (no data, a provider down...): counts toward a hold, not toward a failure. @default false */
   inconclusive?: boolean;
+  /**
+   * Not decided yet (a metric's last measurement was not good but is still within its limits, or it has not been
+   * measured yet): neither a pass nor a failure; the stage does not pass while a target is pending (its bake is
+   * extended by more rounds until the target passes, fails or turns inconclusive). Analysis answers it; a hook that
+   * answers it forever keeps the stage waiting. @default false
+   */
+  pending?: boolean;
   /** Numeric samples (latency, error rate...) used by the optional baseline comparison. */
   metrics?: Record<string, number>;
   /** A short explanation for people. */
@@ -122,21 +133,60 @@ export interface HealthOptions {
   timeoutMs?: never;
 }
 
-/** How one metric is compared between canary and baseline targets. */
+/**
+ * How one metric is compared between canary and baseline targets (the deprecated `judge` option).
+ * @deprecated declare the metric with a `judge` in `analysis` (the policy's `rollout.analysis`) instead.
+ */
 export interface JudgeMetric {
   /** Which direction is a degradation: `increase` (latency, errors) or `decrease` (throughput). */
   direction: 'increase' | 'decrease';
   /** Significance level of the one-sided Mann–Whitney U test. @default 0.05 */
   alpha?: number | undefined;
-  /** Fewest samples on each side for the test to run; with fewer, a `warning` event is emitted and the metric is not judged. @default 5 */
+  /**
+   * Fewest observations (targets: one observation per target, the median of its readings over the stage) on each side
+   * for the judge to run; with fewer, a `warning` event is emitted and the metric is not judged. @default 5
+   */
   minSamples?: number | undefined;
 }
 
-/** Baseline comparison: canary metrics against targets still on the LKG. */
+/**
+ * Baseline comparison: canary metrics (from the health hook's `metrics`) against fixed targets outside the plan.
+ * @deprecated use `analysis` with a metric `judge` (baselines of the same failure domain, re-chosen at every stage,
+ * an effect-size `tolerance`). Kept working: each target is one observation (the median of its readings over the
+ * stage), judged by the same judge with tolerance 0.
+ */
 export interface JudgeOptions {
   /** Targets that keep the LKG during the rollout (should not be in the plan); their health hook supplies baseline metrics. */
   baseline: Target[];
   metrics: Record<string, JudgeMetric>;
+}
+
+/**
+ * Health analysis for `runRollout`: the metrics of the policy's `rollout.analysis` (`policy.rollout.analysis`, or
+ * `rolloutOptionsFromPolicy(policy).analysis`). Their measurements are a health check (beside `health`, both must
+ * pass) and judge metrics are judged at the end of every stage against baselines of the plan's failure domain.
+ */
+export interface RolloutAnalysis {
+  /** The runnable metrics (from the policy loader, or built by hand). */
+  metrics: readonly AnalysisMetric[];
+  /** Environment for `env:NAME` header values. @default process.env */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** What analysis found during a rollout (`RolloutResult.analysis`). */
+export interface AnalysisSummary {
+  /** Targets stopped or held by their measurements, and stages the judge failed or held: metric, target(s), value, condition. */
+  findings: AnalysisFinding[];
+  /** The judge's verdict per stage and metric, in order. */
+  judgements: StageJudgementRecord[];
+}
+
+/** The judgement of one metric at the end of one stage. */
+export interface StageJudgementRecord extends Judgement {
+  stage: number;
+  stageName: string;
+  /** The metric is dry-run: its outcome decided nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -212,6 +262,8 @@ export interface RolloutResult {
   resumed?: boolean;
   /** For `completed`/`incomplete`/`held`: the targets still on the LKG, and why (empty when `completed`). */
   remaining?: RemainingTarget[];
+  /** With `analysis`: what it found (which metric stopped or held which target, with the value and the condition). */
+  analysis?: AnalysisSummary;
 }
 
 /** Typed progress events. */
@@ -229,10 +281,15 @@ export type RolloutEvent =
       healthy: boolean;
       /** The check could not decide (neither a pass nor a failure). */
       inconclusive?: boolean;
+      /** Not decided yet (see {@link HealthResult.pending}): the stage waits for this target. */
+      pending?: boolean;
       baseline: boolean;
       error?: string;
       metrics?: Record<string, number>;
     }
+  | MeasurementEvent
+  | ({ type: 'analysis.finding' } & AnalysisFinding)
+  | ({ type: 'analysis.judgement' } & StageJudgementRecord)
   | { type: 'stage.baked'; stage: number; name: string; rounds: number; failures: number }
   | { type: 'stage.passed'; stage: number; name: string }
   | { type: 'stage.failed'; stage: number; name: string; reason: string }
@@ -249,6 +306,14 @@ export type RolloutEvent =
   | { type: 'promote.failed'; attempt: number; error: string; retryInMs?: number }
   | { type: 'warning'; message: string }
   | { type: 'rollout.finished'; id: string; status: RolloutStatus; reason?: string };
+
+/**
+ * One measurement of one metric on one target (with `analysis`): the `analysis.measurement` event. The same fields,
+ * with `ts`, are journaled as a `measurement` record. Values are numbers; messages never contain credentials.
+ */
+export interface MeasurementEvent extends StageMeasurement {
+  type: 'analysis.measurement';
+}
 
 /**
  * Why a rollout is held: `inconclusive` health, a `freeze` (or being outside the allow windows), every target of a
@@ -321,6 +386,9 @@ export type JournalRecord =
   | { type: 'release'; ts: string; stage: number; by: string; reason: string }
   | { type: 'command'; ts: string; seq: number; command: OperatorCommandName; user: string; host: string; reason?: string; action: 'applied' | 'ignored'; note?: string }
   | { type: 'promote.failed'; ts: string; attempt: number; error: string }
+  | ({ type: 'measurement'; ts: string } & StageMeasurement)
+  | { type: 'analysis.finding'; ts: string; finding: AnalysisFinding }
+  | { type: 'analysis.judgement'; ts: string; judgement: StageJudgementRecord }
   | { type: 'target'; targetId: string; state: TargetState }
   | { type: 'rollback.started'; ts: string; reason: string }
   | { type: 'resume.started'; ts: string; forward?: boolean }

@@ -91,18 +91,4 @@ describe('confgate rollout --policy with rollout.analysis', () => {
     expect(r.stdout).toMatch(/COMPLETED/);
     expect(r.stderr).not.toMatch(/warning: metric/);
   }, 60_000);
-
-  it('warns that a judge is measured only (the engine does not run the stage judge yet)', async () => {
-    badVersion = false;
-    const file = path.join(dir, 'confgate.yaml');
-    const original = readFileSync(file, 'utf8');
-    writeFileSync(file, `${original}        judge: { direction: increase, tolerance: 10% }\n`);
-    try {
-      const r = await rollout();
-      expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/warning: metric error-ratio: its `judge` is not applied by `confgate rollout` yet/);
-    } finally {
-      writeFileSync(file, original);
-    }
-  }, 60_000);
 });

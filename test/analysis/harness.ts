@@ -20,6 +20,8 @@ export class Fleet {
   readonly errorRatio = new Map<string, number>();
   /** Extra latency (ms) added per domain label value (a slower region). */
   readonly domainLatency = new Map<string, number>();
+  /** Extra latency (ms) per target id, whatever its config (targets are not all alike). */
+  readonly jitter = new Map<string, number>();
   server?: Server;
   port = 0;
 
@@ -42,7 +44,7 @@ export class Fleet {
       const l = `target="${id.replace(/["\\]/g, '\\$&')}"${extra}`;
       lines.push(`edge_error_ratio{${l}} ${this.ratioOf(id)}`);
       const region = this.labels.get(id)?.region;
-      lines.push(`edge_latency_ms{${l}} ${100 + (region ? (this.domainLatency.get(region) ?? 0) : 0) + this.ratioOf(id) * 1000}`);
+      lines.push(`edge_latency_ms{${l}} ${100 + (region ? (this.domainLatency.get(region) ?? 0) : 0) + (this.jitter.get(id) ?? 0) + this.ratioOf(id) * 1000}`);
       lines.push(`edge_up{${l}} 1`);
     }
     return `${lines.join('\n')}\n`;
@@ -171,5 +173,50 @@ export class PrometheusServer {
   async stop(): Promise<void> {
     await this.stopChild();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** What a {@link MetricsServer} request saw: the target, the header it was sent, and when. */
+export interface MetricsRequest {
+  id: string;
+  authorization: string | undefined;
+  at: number;
+}
+
+/**
+ * A real loopback HTTP server for the web provider: `GET /m/<target id>` answers `answer(id)` as JSON (a 404 for
+ * `undefined`). With `token`, a request without `authorization: Bearer <token>` gets a 401. Every request is logged.
+ */
+export class MetricsServer {
+  readonly requests: MetricsRequest[] = [];
+  url = '';
+  private server?: Server;
+
+  constructor(
+    public answer: (id: string) => unknown,
+    readonly token?: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const m = /^\/m\/([^?]*)/.exec(req.url ?? '');
+      const id = m ? decodeURIComponent(m[1]!) : '';
+      const authorization = req.headers.authorization;
+      this.requests.push({ id, authorization, at: Date.now() });
+      if (this.token !== undefined && authorization !== `Bearer ${this.token}`) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end('{"error":"unauthorized"}');
+        return;
+      }
+      const body = m ? this.answer(id) : undefined;
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { error: 'unknown' }));
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
   }
 }

@@ -84,6 +84,16 @@ describe('judge', () => {
     expect(j.reason).toMatch(/too few observations/);
   });
 
+  it('is marginal when the smallest reachable p-value equals alpha (p < alpha is never reachable)', () => {
+    // 3 vs 3 without ties: the smallest exact one-sided p is 1/C(6,3) = 0.05, which is not below alpha 0.05.
+    const j = judge('errors', spec, obs('c', [1000, 1001, 1002]), obs('b', [1, 2, 3]));
+    expect(j.outcome).toBe('marginal');
+    expect(j.reason).toMatch(/too few observations.*smallest reachable p=0.0500/);
+    // one canary against 19 baselines: 1/20 = alpha, still marginal; against 20: 1/21 < alpha, judged (fail)
+    expect(judge('errors', spec, obs('c', [1000]), obs('b', Array.from({ length: 19 }, (_, i) => i))).outcome).toBe('marginal');
+    expect(judge('errors', spec, obs('c', [1000]), obs('b', Array.from({ length: 20 }, (_, i) => i))).outcome).toBe('fail');
+  });
+
   it('compares within the failure domain: a canary in a slower region is not degraded by a config it does not run', () => {
     const canary = [...obs('slow-c', [200, 205, 198, 202, 199, 201], 'far'), ...obs('fast-c', [100, 101, 99, 102, 98, 100], 'near')];
     const baseline = [...obs('slow-b', [201, 199, 203, 200, 197, 204], 'far'), ...obs('fast-b', [100, 99, 101, 102, 98, 100.5], 'near')];

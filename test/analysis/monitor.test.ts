@@ -1,7 +1,7 @@
 // The analysis monitor's decisions (limits, no data, dry-run, stage queries, judge) with a scripted provider; the
 // conditions are real CEL compiled by the policy loader.
 import { describe, expect, it } from 'vitest';
-import { createAnalysis, loadPolicy } from '../../src/index.js';
+import { combineHealth, createAnalysis, loadPolicy } from '../../src/index.js';
 import type { AnalysisMetric, HookContext, PlannedWave, Provider, ProviderContext, Target } from '../../src/index.js';
 
 const targets: Target[] = Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, labels: { region: i % 2 === 0 ? 'eu' : 'us' } }));
@@ -36,7 +36,8 @@ describe('analysis monitor', () => {
     const a = createAnalysis([metric('        successCondition: result <= 0.01\n        failureLimit: 1\n', scripted(() => [v]))]);
     expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true, metrics: { m: 0.001 } });
     v = 0.2;
-    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true }); // 1 failure tolerated
+    // 1 failure tolerated: not a failure, but not a pass either (the stage waits for the next measurement)
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: false, pending: true, message: expect.stringMatching(/within its limits/) });
     const r = (await a.health(targets[0]!, ctx())) as { healthy: boolean; message: string };
     expect(r.healthy).toBe(false);
     expect(r.message).toMatch(/metric "m" on t0: successCondition `result <= 0.01` is false \(value 0.2\); 2 failed measurements > failureLimit 1/);
@@ -49,7 +50,8 @@ describe('analysis monitor', () => {
     const failing = createAnalysis([metric('        successCondition: result <= 0.01\n', scripted(() => []))]);
     expect(await failing.health(targets[0]!, ctx())).toMatchObject({ healthy: false, message: expect.stringMatching(/no data/) });
     const holding = createAnalysis([metric('        successCondition: result <= 0.01\n        noData: inconclusive\n        inconclusiveLimit: 1\n', scripted(() => []))]);
-    expect(await holding.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
+    // within the limit no data is still never a pass: pending (the stage waits), then past the limit a hold
+    expect(await holding.health(targets[0]!, ctx())).toMatchObject({ healthy: false, pending: true });
     const r = await holding.health(targets[0]!, ctx());
     expect(r).toMatchObject({ healthy: false, inconclusive: true });
     expect(holding.findings.map((f) => f.kind)).toEqual(['inconclusive']);
@@ -58,14 +60,41 @@ describe('analysis monitor', () => {
   it('query errors fail only past consecutiveErrorLimit; a success resets the run', async () => {
     let fail = true;
     const a = createAnalysis([metric('        successCondition: result < 1\n        consecutiveErrorLimit: 2\n', scripted(() => (fail ? new Error('HTTP 503') : [0])))]);
-    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
-    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ pending: true, message: expect.stringMatching(/HTTP 503/) });
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ pending: true });
     fail = false;
     expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
     fail = true;
     await a.health(targets[0]!, ctx());
     await a.health(targets[0]!, ctx());
     expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: false, message: expect.stringMatching(/HTTP 503.*3 consecutive errors > consecutiveErrorLimit 2/) });
+  });
+
+  it('count: when the last allowed measurement is not a success, the target is held (nothing more can show it healthy)', async () => {
+    let v = 0.001;
+    const a = createAnalysis([metric('        successCondition: result <= 0.01\n        failureLimit: 5\n        count: 2\n', scripted(() => [v]))]);
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
+    v = 0.5;
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: false, inconclusive: true, message: expect.stringMatching(/the last of its 2 measurements \(count\) is not a success/) });
+    expect(a.findings[0]).toMatchObject({ kind: 'inconclusive', value: 0.5, condition: 'result <= 0.01' });
+  });
+
+  it('initialDelay: pending until the first measurement', async () => {
+    let t = 0;
+    const a = createAnalysis([metric('        successCondition: result == 0\n        initialDelay: 5s\n', scripted(() => [0]))], { now: () => t });
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: false, pending: true, message: expect.stringMatching(/not measured yet/) });
+    t = 5_000;
+    expect(await a.health(targets[0]!, ctx())).toMatchObject({ healthy: true });
+  });
+
+  it('combineHealth: unhealthy over inconclusive over pending over healthy; a missing answer fails', async () => {
+    const h = (r: unknown) => () => r as never;
+    const t = targets[0]!;
+    expect(await combineHealth(h(true), h({ healthy: false, pending: true }))!(t, ctx())).toMatchObject({ pending: true });
+    expect(await combineHealth(h({ healthy: false, inconclusive: true }), h({ healthy: false, pending: true }))!(t, ctx())).toMatchObject({ inconclusive: true });
+    expect(await combineHealth(h({ healthy: false, pending: true }), h(false))!(t, ctx())).toMatchObject({ healthy: false });
+    expect(await combineHealth(h(true), h(undefined))!(t, ctx())).toMatchObject({ healthy: false });
+    expect(await combineHealth(h({ healthy: true, metrics: { a: 1 } }), h({ healthy: true, metrics: { b: 2 } }))!(t, ctx())).toEqual({ healthy: true, metrics: { a: 1, b: 2 } });
   });
 
   it('a condition that does not give a boolean is an error, never a pass', async () => {

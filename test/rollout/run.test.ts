@@ -198,21 +198,39 @@ describe('runRollout: health gates', () => {
     expect(rc.stages[0]!.healthRounds).toBe(3); // fail, pass, pass (2 consecutive successes)
   });
 
-  it('judge: significant canary latency increase against the baseline fails the gate', async () => {
-    const baseline = [{ id: 'b1', labels: {} }, { id: 'b2', labels: {} }, { id: 'b3', labels: {} }];
-    const mk = (canaryLatency: number) =>
-      base(fleet(3), {
+  it('judge (deprecated option): significant canary latency increase against the baseline fails the gate', async () => {
+    const baseline = Array.from({ length: 6 }, (_, i) => ({ id: `b${i + 1}`, labels: {} }));
+    const mk = (canaryLatency: number, n = 6, bake = 30) =>
+      base(fleet(n), {
         health: (t) => ({ healthy: true, metrics: { latency: t.id.startsWith('b') ? 100 + Number(t.id.slice(1)) : canaryLatency + Number(t.id.slice(-1)) } }),
-        judge: { baseline, metrics: { latency: { direction: 'increase', alpha: 0.05, minSamples: 5 } } },
-      }, [{ name: 'all', percent: 100, bake: 30 }] as never);
+        judge: { baseline: baseline.slice(0, n), metrics: { latency: { direction: 'increase', alpha: 0.05, minSamples: 5 } } },
+      }, [{ name: 'all', percent: 100, bake }] as never);
     const bad = mk(200);
     bad.options.healthOptions = { interval: 10, timeout: 100 };
     const res = await runRollout(bad.options);
     expect(res.status).toBe('rolled-back');
-    expect(res.reason).toMatch(/metric "latency" degraded.*Mann–Whitney/);
+    expect(res.reason).toMatch(/metric "latency" degraded.*6 vs 6 targets.*p=.*\(exact\)/);
     const good = mk(100);
     good.options.healthOptions = { interval: 10, timeout: 100 };
     expect((await runRollout(good.options)).status).toBe('completed');
+  });
+
+  it('judge (deprecated option): one observation per target, so the verdict does not depend on how many rounds ran', async () => {
+    // 3 canaries against 3 baselines: with samples pooled across rounds, a long bake made this "significant"; with one
+    // observation per target it is 3 vs 3 whatever the number of rounds (below minSamples: not judged, a warning).
+    for (const bake of [0, 200]) {
+      const warnings: string[] = [];
+      const c = base(fleet(3), {
+        health: (t) => ({ healthy: true, metrics: { latency: t.id.startsWith('b') ? 100 + Number(t.id.slice(1)) : 200 + Number(t.id.slice(-1)) } }),
+        judge: { baseline: [1, 2, 3].map((i) => ({ id: `b${i}`, labels: {} })), metrics: { latency: { direction: 'increase', minSamples: 3 } } },
+        onEvent: (e) => void (e.type === 'warning' && warnings.push(e.message)),
+      }, [{ name: 'all', percent: 100, bake }] as never);
+      c.options.healthOptions = { interval: 10, timeout: 100 };
+      const r = await runRollout(c.options);
+      // 3 vs 3 can never reach p < 0.05 (smallest exact p = 1/20): a warning, not a verdict
+      expect(r.status).toBe('completed');
+      expect(warnings.join('\n')).toMatch(/too few observations to judge at alpha 0.05 \(smallest reachable p=0.0500\).*3 vs 3 targets/);
+    }
   });
 });
 

@@ -116,11 +116,11 @@ function judgeGroup(metric: string, spec: JudgeSpec, canary: number[], baseline:
   const out: DomainJudgement = { ...base, p: mw.p, method: mw.method, shift: hl.shift, low: hl.low, high: hl.high };
   const worse = spec.direction === 'decrease' ? 'lower' : 'higher';
   const stats = `canary median ${fmt(canaryMedian)} vs baseline ${fmt(baselineMedian)} (${canary.length} vs ${baseline.length} targets${where}), shift ${fmt(hl.shift)} [${fmt(hl.low)}, ${fmt(hl.high)}], tolerance ${fmt(base.tolerance)}, p=${mw.p.toPrecision(3)} (${mw.method})`;
-  // The smallest p-value these sample sizes can give (exact test): if it is above alpha, no data can show harm.
+  // The smallest p-value these sample sizes can give (exact test): unless it is below alpha, no data can show harm.
   if (!mw.ties && x.length + y.length <= EXACT_MAX_TOTAL) {
     const pmf = exactUDistribution(x.length, y.length);
     const minP = pmf[pmf.length - 1]!;
-    if (minP > alpha) {
+    if (minP >= alpha) {
       return { ...out, outcome: 'marginal', reason: `metric "${metric}": too few observations to judge at alpha ${alpha} (smallest reachable p=${minP.toPrecision(3)}): ${stats}` };
     }
   }

@@ -2,11 +2,12 @@
  * A stage's bake and health gate: health rounds over every changed target right after the apply, every `interval`
  * during the bake and once more when it ends; then the stage-end judge (see `judge.ts`).
  */
+import type { Analysis } from '../../analysis/monitor.js';
 import type { PlannedWave } from '../../types.js';
-import type { JudgeOptions, StageOutcome } from '../types.js';
+import type { JudgeOptions, StageJudgementRecord, StageOutcome } from '../types.js';
 import type { HealthWatch } from './health.js';
 import { sleep } from './hook-runner.js';
-import { judgeStage } from './judge.js';
+import { judgeStage, judgeWithAnalysis, type JudgeVerdict } from './judge.js';
 import type { Resolved } from './options.js';
 import type { Runtime } from './runtime.js';
 import { Stop, type Engine } from './state.js';
@@ -18,6 +19,12 @@ export interface GateContext {
   s: Resolved;
   signal: AbortSignal;
   judge: JudgeOptions | undefined;
+  /** The rollout's analysis (its judge metrics are judged at the end of the stage). */
+  analysis?: Analysis | undefined;
+  /** Names of dry-run metrics (their judgements decide nothing). */
+  dryRun?: ReadonlySet<string>;
+  /** Where the stage judgements go (the result's `analysis.judgements`). */
+  judgements?: StageJudgementRecord[];
 }
 
 /**
@@ -57,6 +64,7 @@ export async function bakeAndGate(g: GateContext, wave: PlannedWave, outcome: St
       const onlyInconclusive = sum.inconclusive > 0 && checked.every(({ t: x }) => (watch.consecutive.get(x.id) ?? 0) >= s.successes || watch.inconclusive.has(x.id));
       if (onlyInconclusive) {
         await rt.hold('inconclusive', `stage "${wave.name}": health inconclusive for ${sum.inconclusive} target(s) (first: ${sum.firstInconclusive})`, wave, outcome);
+        g.analysis?.acknowledge(); // a person decided: inconclusive counters start again
         break; // an operator decided to go on
       }
       await sleep(s.intervalMs, signal);
@@ -65,10 +73,21 @@ export async function bakeAndGate(g: GateContext, wave: PlannedWave, outcome: St
     }
   }
   engine.emit({ type: 'stage.baked', stage: wave.index, name: wave.name, rounds, failures: outcome.healthFailures });
-  if (g.judge) {
-    const v = judgeStage(wave.name, g.judge, watch.samples);
-    for (const message of v.warnings) engine.emit({ type: 'warning', message });
-    if (v.verdict === 'fail') throw new Stop('gate', v.reason ?? `stage "${wave.name}": the judge failed the stage`);
-    if (v.verdict === 'inconclusive') await rt.hold('inconclusive', v.reason ?? `stage "${wave.name}": the judge could not decide`, wave, outcome);
+  const verdicts: JudgeVerdict[] = [];
+  if (g.analysis?.judges) {
+    const judging = judgeWithAnalysis(engine, g.analysis, wave, signal, g.dryRun ?? new Set(), g.judgements ?? []);
+    judging.catch(() => undefined);
+    await rt.waitWhile(judging, wave, outcome, `while judging stage "${wave.name}"`);
+    verdicts.push(await judging);
+    await engine.write();
+  }
+  if (g.judge) verdicts.push(judgeStage(wave.name, g.judge, watch.samples));
+  for (const v of verdicts) for (const message of v.warnings) engine.emit({ type: 'warning', message });
+  const failed = verdicts.find((v) => v.verdict === 'fail');
+  if (failed) throw new Stop('gate', failed.reason ?? `stage "${wave.name}": the judge failed the stage`);
+  const marginal = verdicts.find((v) => v.verdict === 'inconclusive');
+  if (marginal) {
+    await rt.hold('inconclusive', marginal.reason ?? `stage "${wave.name}": the judge could not decide`, wave, outcome);
+    g.analysis?.acknowledge();
   }
 }

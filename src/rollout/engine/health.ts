@@ -12,14 +12,15 @@ import { CHANGED, type Engine } from './state.js';
 
 /** One health answer, read. */
 export interface Check {
-  verdict: 'pass' | 'fail' | 'inconclusive';
+  verdict: 'pass' | 'fail' | 'inconclusive' | 'pending';
   error?: string;
   metrics?: Record<string, number>;
 }
 const PASS: Check = Object.freeze({ verdict: 'pass' });
 
 /**
- * Fail closed: only `true` or `{ healthy: true }` passes; `{ inconclusive: true }` is inconclusive; everything else
+ * Fail closed: only `true` or `{ healthy: true }` passes; `{ inconclusive: true }` is inconclusive; `{ pending: true }`
+ * (and not inconclusive) is pending (the stage waits for it); everything else
  * (`false`, `{ healthy: false }`, `undefined`, `null`, numbers, strings, objects without a boolean `healthy`) fails.
  */
 export function interpretHealth(r: unknown): Check {
@@ -32,6 +33,7 @@ export function interpretHealth(r: unknown): Check {
     const metrics = m !== null && typeof m === 'object' && !Array.isArray(m) ? m : undefined;
     let out: Check;
     if (h.inconclusive === true) out = { verdict: 'inconclusive', error: typeof h.message === 'string' ? h.message : 'health check was inconclusive' };
+    else if (h.pending === true) out = { verdict: 'pending', error: typeof h.message === 'string' ? h.message : 'not decided yet' };
     else if (h.healthy === true) out = { verdict: 'pass' };
     else if (h.healthy === false) out = { verdict: 'fail', error: typeof h.message === 'string' ? h.message : 'health check reported unhealthy' };
     else return { verdict: 'fail', error: `health check returned an object without a boolean \`healthy\` (got ${JSON.stringify(h.healthy)})` };
@@ -46,14 +48,16 @@ export interface RoundSummary {
   checked: number;
   failures: number;
   inconclusive: number;
+  /** Targets whose answer is not decided yet (the stage waits for them). */
+  pending: number;
   firstFailure?: string;
   firstInconclusive?: string;
 }
 
-/** Metric samples of the stage in progress, for the judge. */
+/** Metric readings of the stage in progress for the deprecated `judge` option: metric → target id → readings. */
 export interface Samples {
-  canary: Map<string, number[]>;
-  baseline: Map<string, number[]>;
+  canary: Map<string, Map<string, number[]>>;
+  baseline: Map<string, Map<string, number[]>>;
 }
 
 /** Health rounds over every changed target (and the judge's baselines), with per-target consecutive passes. */
@@ -73,6 +77,8 @@ export class HealthWatch {
     readonly signal: AbortSignal,
     readonly proposed: unknown,
     readonly judge: JudgeOptions | undefined,
+    /** Flush the journal after every round (analysis queues a record per measurement). */
+    readonly journalRounds = false,
   ) {
     this.runner = new HookRunner(s.healthTimeoutMs, signal, 'health check of ', engine.ctxBase);
   }
@@ -117,7 +123,7 @@ export class HealthWatch {
     const baseline = withBaseline && judge ? judge.baseline.filter((t) => !engine.states.has(t.id) || !CHANGED.has(engine.states.get(t.id)!.status)) : [];
     const n = checked.length;
     const total = n + baseline.length;
-    const summary: RoundSummary = { checked: n, failures: 0, inconclusive: 0 };
+    const summary: RoundSummary = { checked: n, failures: 0, inconclusive: 0, pending: 0 };
     const round = ++this.#round;
     outcome.healthRounds++;
     const lkg = engine.init.lkg;
@@ -127,6 +133,7 @@ export class HealthWatch {
       if (engine.listening) {
         const ev: RolloutEvent = { type: 'health.result', targetId: t.id, stage: wave.index, round, healthy: c.verdict === 'pass', baseline: isBaseline };
         if (c.verdict === 'inconclusive') ev.inconclusive = true;
+        if (c.verdict === 'pending') ev.pending = true;
         if (c.error !== undefined) ev.error = c.error;
         if (c.metrics !== undefined) ev.metrics = c.metrics;
         engine.emit(ev);
@@ -135,13 +142,22 @@ export class HealthWatch {
         const into = isBaseline ? this.samples.baseline : this.samples.canary;
         for (const name of Object.keys(judge.metrics)) {
           const v = c.metrics[name];
-          if (typeof v === 'number' && Number.isFinite(v)) (into.get(name) ?? into.set(name, []).get(name)!).push(v);
+          if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+          const byTarget = into.get(name) ?? into.set(name, new Map()).get(name)!;
+          const list = byTarget.get(t.id);
+          if (list) list.push(v);
+          else byTarget.set(t.id, [v]);
         }
       }
       if (isBaseline) return; // baseline targets are not changed: their failures do not fail the gate
       if (c.verdict === 'pass') {
         this.consecutive.set(t.id, (this.consecutive.get(t.id) ?? 0) + 1);
         this.inconclusive.delete(t.id);
+      } else if (c.verdict === 'pending') {
+        // not decided yet: no pass (the stage waits for it), no failure
+        this.consecutive.set(t.id, 0);
+        this.inconclusive.delete(t.id);
+        summary.pending++;
       } else if (c.verdict === 'inconclusive') {
         this.consecutive.set(t.id, 0);
         this.inconclusive.add(t.id);
@@ -191,6 +207,8 @@ export class HealthWatch {
     };
     await pool(total, this.s.concurrency, check);
     this.signal.throwIfAborted();
+    // the round's measurement records (analysis) are journaled with the round
+    if (this.journalRounds) await engine.write();
     return summary;
   }
 }

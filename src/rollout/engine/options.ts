@@ -17,6 +17,7 @@ import type {
   JournalRecord,
   JudgeOptions,
   PromoteHook,
+  RolloutAnalysis,
   RolloutEvent,
 } from '../types.js';
 
@@ -35,8 +36,19 @@ export interface RunOptions {
   changes?: Change[] | undefined;
   /** Put the proposed config on a target. Must be idempotent (a resume may roll back and a new run re-apply). */
   apply: ActionHook;
-  /** Health check. Without it health is not checked (a `warning` event says so) and each stage only waits its bake. */
+  /**
+   * Health check. Without it (and without `analysis`) health is not checked (a `warning` event says so) and each stage
+   * only waits its bake.
+   */
   health?: HealthHook | undefined;
+  /**
+   * Metrics measured on every changed target while the rollout runs (the policy's `rollout.analysis`, e.g. from
+   * `rolloutOptionsFromPolicy(policy)`): beside `health` (both must pass) or instead of it. Each measurement is an
+   * `analysis.measurement` event and a journal record; metrics with a `judge` are judged at the end of every stage
+   * against targets of the same failure domain (`plan.failureDomain`) still on the LKG, or their own readings before
+   * the change (`baseline: self`). @default none
+   */
+  analysis?: RolloutAnalysis | undefined;
   /** Put the LKG back on a target. Must be idempotent: it may run on a target whose apply never happened. */
   rollback: ActionHook;
   /**
@@ -89,7 +101,10 @@ export interface RunOptions {
   healthOptions?: HealthOptions | undefined;
   /** Apply failures tolerated per stage; tolerated failures are rolled back at once. @default 0 */
   failureBudget?: number | undefined;
-  /** Baseline comparison of health metrics (Mann–Whitney U); needs a non-empty `baseline`. */
+  /**
+   * Baseline comparison of health metrics against fixed targets outside the plan; needs a non-empty `baseline`.
+   * @deprecated use `analysis` with a metric `judge` (see {@link JudgeOptions}).
+   */
   judge?: JudgeOptions | undefined;
   /**
    * The policy's windows, re-evaluated at the real time before each stage: targets under an active maintenance window
@@ -166,7 +181,7 @@ export function timeoutMs(v: unknown, field: string, dflt: string | number): num
 }
 
 const RUN_KEYS: ReadonlySet<string> = new Set([
-  'plan', 'proposed', 'lkg', 'changes', 'apply', 'health', 'rollback', 'verify', 'approval', 'approvalTimeout', 'onApprovalDenied', 'promote',
+  'plan', 'proposed', 'lkg', 'changes', 'apply', 'health', 'analysis', 'rollback', 'verify', 'approval', 'approvalTimeout', 'onApprovalDenied', 'promote',
   'promoteAttempts', 'promoteBackoff', 'concurrency', 'rollbackConcurrency', 'applyTimeout', 'rollbackTimeout',
   'settleTimeout', 'healthOptions', 'failureBudget', 'judge', 'windows', 'now', 'targets', 'holdTimeout', 'signal',
   'journal', 'onEvent', 'id', 'forward',
@@ -267,6 +282,20 @@ export function validateRun(options: RunOptions, plan: RolloutPlan): Resolved {
     throw new OptionsError(
       `stage ${needApproval.map((w) => JSON.stringify(w.name)).join(', ')} needs approval but no \`approval\` hook was given (nothing was applied)`,
     );
+  }
+  const analysis = options.analysis;
+  if (analysis !== undefined) {
+    if (analysis === null || typeof analysis !== 'object' || !Array.isArray(analysis.metrics)) {
+      throw new OptionsError('`analysis` must be `{ metrics }` with the resolved metrics (e.g. `policy.rollout.analysis`)');
+    }
+    const names = new Set<string>();
+    for (const [i, m] of analysis.metrics.entries()) {
+      if (m === null || typeof m !== 'object' || typeof m.name !== 'string' || typeof m.provider?.query !== 'function') {
+        throw new OptionsError(`\`analysis.metrics[${i}]\` must be a resolved metric (from the policy's \`rollout.analysis\`)`);
+      }
+      if (names.has(m.name)) throw new OptionsError(`\`analysis.metrics[${i}]\`: the name ${JSON.stringify(m.name)} is used twice`);
+      names.add(m.name);
+    }
   }
   const judge = options.judge;
   if (judge !== undefined) {

@@ -404,6 +404,7 @@ export class Engine {
     if (res.reason !== undefined) serial.reason = res.reason;
     if (res.resumed) serial.resumed = true;
     if (res.remaining !== undefined) serial.remaining = res.remaining;
+    if (res.analysis !== undefined) serial.analysis = res.analysis;
     return serial;
   }
 
