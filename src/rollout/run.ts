@@ -115,7 +115,9 @@ export async function runRollout(options: RunOptions): Promise<RolloutResult> {
       try {
         await journal.append([{ type: 'rollout.started', v: 1, id, ts: now(), plan, proposed, lkg, changes: options.changes ?? [] }]);
       } catch (err) {
-        throw err instanceof ConfgateError && err.code === 'E_JOURNAL' ? err : new ConfgateError('E_JOURNAL', `cannot write journal: ${describeError(err)}`, { cause: err });
+        // E_ROLLOUT_LOCKED: a store refused the start (another scope's rollout claims one of its targets)
+        const keep = err instanceof ConfgateError && (err.code === 'E_JOURNAL' || err.code === 'E_ROLLOUT_LOCKED');
+        throw keep ? err : new ConfgateError('E_JOURNAL', `cannot write journal: ${describeError(err)}`, { cause: err });
       }
       const total = plan.waves.reduce((n, w) => n + w.targets.length, 0);
       engine.emit({ type: 'rollout.started', id, waves: plan.waves.length, targets: total });

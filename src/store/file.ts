@@ -19,6 +19,7 @@ import { checkCommand, parseCommands } from './commands.js';
 import { parseDuration } from '../units.js';
 import { auditFromEnv, currentHolder, type AuditInfo, type LockHolder } from './holder.js';
 import { defaultLockDir, FileLease } from './file-lease.js';
+import { FileClaims } from './file-claims.js';
 import { corruptError, salvage, decodeLine, encodeLine, headerLine, parseHeader, RecordChecker, type ReadOutcome } from './records.js';
 import { resolveKey, sealStarted, unsealStarted } from './seal.js';
 import type { HistoryEntry, LeaseRecord, LeasedJournal, StoreOptions } from './types.js';
@@ -37,6 +38,16 @@ function journalError(message: string, cause: unknown): ConfgateError {
   if (cause instanceof ConfgateError && cause.code !== 'E_JOURNAL') return cause;
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
   return new ConfgateError('E_JOURNAL', `${message}${detail}`, { cause });
+}
+
+/** The targets of the last rollout in `records` when it has not finished (a resume takes it over), else undefined. */
+export function unfinishedTargets(records: readonly JournalRecord[]): string[] | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.type === 'rollout.finished') return undefined;
+    if (r.type === 'rollout.started') return r.plan.waves.flatMap((w) => w.targets.map((t) => t.id));
+  }
+  return undefined;
 }
 
 /** Resolve lease timing: ttl and heartbeat in ms. */
@@ -83,6 +94,11 @@ export class FileJournal implements LeasedJournal {
   #renewing = false;
   #lost: Error | undefined;
   #audit: AuditInfo | undefined;
+  readonly #claims: FileClaims;
+  /** The token the targets were last claimed with. */
+  #claimedAt: number | undefined;
+  /** Targets of the unfinished rollout the last read found (a resume claims them again with its own token). */
+  #unfinished: string[] | undefined;
 
   static {
     appendJsonLines = (journal, text) => journal.#appendText(text, true);
@@ -99,6 +115,7 @@ export class FileJournal implements LeasedJournal {
     this.#ttlMs = t.ttlMs;
     this.#heartbeatMs = t.heartbeatMs;
     this.#lease = new FileLease(this.lockDir, this.#scope, this.#ttlMs);
+    this.#claims = new FileClaims(this.lockDir);
   }
 
   /**
@@ -282,11 +299,13 @@ export class FileJournal implements LeasedJournal {
   append(records: JournalRecord[]): Promise<void> {
     let text = '';
     let startedId: string | undefined;
+    let claim: string[] | undefined;
     try {
       const key = resolveKey(this.#opts.key);
       for (const r of records) {
         if (r.type === 'rollout.started') {
           startedId = r.id;
+          claim = r.plan.waves.flatMap((w) => w.targets.map((t) => t.id));
           text += `${JSON.stringify(sealStarted(r as unknown as Record<string, unknown>, key))}\n`;
           text += `${JSON.stringify(this.#auditRecord(r))}\n`;
         } else {
@@ -296,7 +315,7 @@ export class FileJournal implements LeasedJournal {
     } catch (err) {
       return Promise.reject(err);
     }
-    const p = this.#appendText(text, true);
+    const p = this.#appendText(text, true, claim);
     if (startedId !== undefined && this.#lease.holder) {
       const holder = { ...this.#lease.holder, rolloutId: startedId };
       void p.then(() => this.#heartbeat(holder), () => undefined);
@@ -304,8 +323,12 @@ export class FileJournal implements LeasedJournal {
     return p;
   }
 
-  /** One write and one `fsync` for `text` (whole JSON lines, each wrapped with fence and checksum here). */
-  #appendText(text: string, wrap: boolean): Promise<void> {
+  /**
+   * One write and one `fsync` for `text` (whole JSON lines, each wrapped with fence and checksum here). `claim`: the
+   * targets of a rollout this batch starts, claimed first (refused when another scope's rollout holds one of them).
+   * The first write after a take-over of an unfinished rollout claims that rollout's targets again with this token.
+   */
+  #appendText(text: string, wrap: boolean, claim?: string[]): Promise<void> {
     const run = async (): Promise<void> => {
       if (text === '') return;
       if (this.#lost) throw this.#lost;
@@ -325,6 +348,14 @@ export class FileJournal implements LeasedJournal {
       } catch (err) {
         if (err instanceof ConfgateError && err.code === 'E_FENCED') throw this.#markLost(err);
         throw journalError(`cannot check the lease of ${this.path}`, err);
+      }
+      if (claim !== undefined) {
+        await this.#claims.claim(this.scope, token, claim, true);
+        this.#claimedAt = token;
+        this.#unfinished = undefined;
+      } else if (this.#unfinished !== undefined && this.#claimedAt !== token) {
+        await this.#claims.claim(this.scope, token, this.#unfinished, false);
+        this.#claimedAt = token;
       }
       let out = this.#size === 0 ? headerLine(this.scope) : '';
       if (wrap) {
@@ -405,6 +436,7 @@ export class FileJournal implements LeasedJournal {
       }
       checker.add(i + 1, d.fence, r);
     }
+    this.#unfinished = unfinishedTargets(checker.out.records);
     return checker.out;
   }
 
@@ -428,7 +460,10 @@ export class FileJournal implements LeasedJournal {
       this.#lease.token = undefined;
       return;
     }
+    const token = this.#lease.token;
     await this.#lease.release();
+    if (token !== undefined && this.#claimedAt === token) await this.#claims.release(this.scope, token);
+    this.#claimedAt = undefined;
   }
 
   /** The operator-command side file: `<path>.commands`, one JSON line per command, appended, never rewritten. */

@@ -19,7 +19,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ConfgateError } from '../errors.js';
 import type { JournalRecord, OperatorCommand, OperatorCommandRecord } from '../rollout/types.js';
 import { checkCommand, isCommand } from './commands.js';
-import { leaseTiming } from './file.js';
+import { leaseTiming, unfinishedTargets } from './file.js';
 import { historyFromRecords } from './history.js';
 import { auditFromEnv, currentHolder, describeHolder, type AuditInfo, type LockHolder } from './holder.js';
 import { migrate } from './migrations.js';
@@ -111,6 +111,10 @@ export class PostgresJournal implements LeasedJournal {
   #audit: AuditInfo | undefined;
   #validUntil = 0;
   #confirming: Promise<void> | undefined;
+  /** The token the targets were last claimed with. */
+  #claimedAt: number | undefined;
+  /** Targets of the unfinished rollout the last read found (a resume claims them again with its own token). */
+  #unfinished: string[] | undefined;
 
   /** @param url `postgres://user@host:port/db[?schema=name]` */
   constructor(url: string, options: PostgresJournalOptions = {}) {
@@ -346,9 +350,11 @@ export class PostgresJournal implements LeasedJournal {
         FROM f, unnest($4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS t(id, type, crc, rec, n)
         ORDER BY t.n`;
       const params = [this.scope, this.#token, this.#ttlMs / 1000, ids, types, crcs, texts];
+      const token = this.#token;
+      const reclaim = !started && this.#unfinished !== undefined && this.#claimedAt !== token ? this.#unfinished : undefined;
       try {
         let inserted: number;
-        if (!started && !finished) {
+        if (!started && !finished && !reclaim) {
           const pool = await this.#connect();
           inserted = (await pool.query(insert, params)).rowCount ?? 0;
         } else {
@@ -356,6 +362,8 @@ export class PostgresJournal implements LeasedJournal {
             const n = (await c.query(insert, params)).rowCount ?? 0;
             if (n === 0) return 0;
             if (started) await this.#claim(c, started);
+            // a resume that took an unfinished rollout over claims its targets again, with its own token
+            else if (reclaim) await this.#claimTargets(c, reclaim, false);
             if (finished) {
               await c.query(
                 `UPDATE ${this.#t('rollouts')} SET status = $3, reason = $4, finished_at = now() WHERE scope = $1 AND rollout_id = $2`,
@@ -370,6 +378,10 @@ export class PostgresJournal implements LeasedJournal {
         throw dbError(`cannot write the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err);
       }
       if (started && this.#holder) this.#holder = { ...this.#holder, rolloutId: started.id };
+      if (started || reclaim) {
+        this.#claimedAt = token;
+        this.#unfinished = undefined;
+      }
     };
     const p = this.#queue.then(run).catch((err: unknown) => {
       if (!this.#opts.salvage || (err instanceof ConfgateError && err.code === 'E_FENCED')) throw err;
@@ -382,7 +394,29 @@ export class PostgresJournal implements LeasedJournal {
   /** Claim the rollout's targets for this scope (refused when another scope's live lease claims one). */
   async #claim(c: PoolClient, started: Extract<JournalRecord, { type: 'rollout.started' }>): Promise<void> {
     const targetIds = started.plan.waves.flatMap((w) => w.targets.map((t) => t.id));
+    await this.#claimTargets(c, targetIds, true);
+    await c.query(
+      `INSERT INTO ${this.#t('rollouts')} (scope, rollout_id, fence, started_at, targets, waves, audit) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (scope, rollout_id) DO NOTHING`,
+      [this.scope, started.id, this.#token, started.ts, targetIds.length, started.plan.waves.length, this.#auditInfo()],
+    );
+  }
+
+  /** Claim `targetIds` for this scope and token; with `refuse`, first refuse when another scope's live lease has one. */
+  async #claimTargets(c: PoolClient, targetIds: string[], refuse: boolean): Promise<void> {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`confgate.claims.${this.schema}`]);
+    if (refuse) await this.#refuseClaimed(c, targetIds);
+    // never over another scope's live claim (a resume re-claiming does not check first)
+    await c.query(
+      `INSERT INTO ${this.#t('claims')} AS c (target_id, scope, token) SELECT t, $2, $3 FROM unnest($1::text[]) AS t
+       ON CONFLICT (target_id) DO UPDATE SET scope = EXCLUDED.scope, token = EXCLUDED.token
+       WHERE c.scope = EXCLUDED.scope OR NOT EXISTS (
+         SELECT 1 FROM ${this.#t('leases')} l WHERE l.scope = c.scope AND l.token = c.token AND l.state = 'held' AND l.expires_at > now())`,
+      [targetIds, this.scope, this.#token],
+    );
+  }
+
+  async #refuseClaimed(c: PoolClient, targetIds: string[]): Promise<void> {
     const clash = await c.query<{ target_id: string; scope: string; holder: LockHolder }>(
       `SELECT c.target_id, c.scope, l.holder FROM ${this.#t('claims')} c JOIN ${this.#t('leases')} l ON l.scope = c.scope AND l.token = c.token
        WHERE c.target_id = ANY($1::text[]) AND c.scope <> $2 AND l.state = 'held' AND l.expires_at > now() LIMIT 5`,
@@ -395,16 +429,6 @@ export class PostgresJournal implements LeasedJournal {
         `target${clash.rows.length > 1 ? 's' : ''} ${clash.rows.map((r) => r.target_id).join(', ')} ${clash.rows.length > 1 ? 'are' : 'is'} claimed by scope ${first.scope} (${describeHolder(first.holder)}): two rollouts never change one target at once`,
       );
     }
-    await c.query(
-      `INSERT INTO ${this.#t('claims')} (target_id, scope, token) SELECT t, $2, $3 FROM unnest($1::text[]) AS t
-       ON CONFLICT (target_id) DO UPDATE SET scope = EXCLUDED.scope, token = EXCLUDED.token`,
-      [targetIds, this.scope, this.#token],
-    );
-    await c.query(
-      `INSERT INTO ${this.#t('rollouts')} (scope, rollout_id, fence, started_at, targets, waves, audit) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (scope, rollout_id) DO NOTHING`,
-      [this.scope, started.id, this.#token, started.ts, targetIds.length, started.plan.waves.length, this.#auditInfo()],
-    );
   }
 
   /** Records of the scope's latest rollout, checked (checksums, schema, ids). */
@@ -472,6 +496,7 @@ export class PostgresJournal implements LeasedJournal {
       }
       checker.add(at, fence, r);
     }
+    this.#unfinished = unfinishedTargets(checker.out.records);
     return checker.out;
   }
 

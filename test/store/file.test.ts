@@ -308,6 +308,67 @@ describe('FileJournal leases', () => {
   });
 });
 
+describe('FileJournal per-target claims (one host)', () => {
+  const startedOn = (id: string, ids: string[]): JournalRecord => ({
+    ...(started(id) as Extract<JournalRecord, { type: 'rollout.started' }>),
+    plan: planRollout({ targets: ids.map((t) => ({ id: t, labels: {} })), stages: [{ name: 'all', percent: 100 }] }),
+  });
+
+  it('another scope sharing a target is refused while the first lease lives; disjoint targets are not; a release frees them', async () => {
+    const x = journal('claims-x.jsonl', { scope: 'claims-x' });
+    const y = journal('claims-y.jsonl', { scope: 'claims-y' });
+    const z = journal('claims-z.jsonl', { scope: 'claims-z' });
+    await x.lock({ rolloutId: 'rx' });
+    await x.append([startedOn('rx', ['t1', 't2'])]);
+    await y.lock();
+    const err = await y.append([startedOn('ry', ['t2', 't3'])]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_ROLLOUT_LOCKED' });
+    expect((err as Error).message).toMatch(/target t2 is claimed by scope claims-x \(.*pid \d+.*\): two rollouts never change one target at once/);
+    expect(await y.read()).toEqual([]); // nothing of the refused start was written
+    await z.lock();
+    await z.append([startedOn('rz', ['t7', 't8'])]); // no shared target
+    await x.unlock();
+    await y.append([startedOn('ry', ['t2', 't3'])]);
+    expect((await y.read()).map((r) => r.type)).toContain('rollout.started');
+    // z still holds t7: y's claim did not touch it, and a fourth scope is refused on it
+    const w = journal('claims-w.jsonl', { scope: 'claims-w' });
+    await w.lock();
+    await expect(w.append([startedOn('rw', ['t7'])])).rejects.toMatchObject({ code: 'E_ROLLOUT_LOCKED', message: expect.stringMatching(/t7 is claimed by scope claims-z/) });
+    await Promise.all([y.unlock(), z.unlock(), w.unlock()]);
+  });
+
+  it('an expired or dead holder claims nothing; a resume of its rollout claims the targets again', async () => {
+    // a crashed rollout: its holder died (lease entry of a dead pid), its journal unfinished
+    const a = journal('claims-crash.jsonl', { scope: 'claims-crash' });
+    await a.lock({ rolloutId: 'rc' });
+    await a.append([startedOn('rc', ['c1', 'c2']), { type: 'target', targetId: 'c1', state: { status: 'applying', stage: 0 } }]);
+    await a.unlock();
+    await plantLease('claims-crash', 3, { host: os.hostname(), pid: deadPid(), rolloutId: 'rc' }, 60_000);
+    const other = journal('claims-other.jsonl', { scope: 'claims-other' });
+    await other.lock();
+    await other.append([startedOn('ro', ['c2'])]); // the dead holder's claim counts for nothing
+    await other.unlock();
+    const refused: unknown[] = [];
+    const res = await resumeRollout(journal('claims-crash.jsonl', { scope: 'claims-crash', documents: { lkg: { v: 1 } } }), {
+      rollback: async () => {
+        // while the resume rolls back, c1 and c2 are claimed again by its scope
+        const third = journal('claims-third.jsonl', { scope: 'claims-third' });
+        await third.lock();
+        refused.push(await third.append([startedOn('r3', ['c1'])]).catch((e: unknown) => e));
+        await third.unlock();
+      },
+    });
+    expect(res).toMatchObject({ status: 'rolled-back', resumed: true });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ code: 'E_ROLLOUT_LOCKED', message: expect.stringMatching(/c1 is claimed by scope claims-crash/) });
+    // the resume finished and released: c1 is free again
+    const fourth = journal('claims-fourth.jsonl', { scope: 'claims-fourth' });
+    await fourth.lock();
+    await fourth.append([startedOn('r4', ['c1'])]);
+    await fourth.unlock();
+  });
+});
+
 describe('file rollouts end to end', () => {
   it('a journal that cannot be written stops the rollout with E_JOURNAL before any apply', async () => {
     const ro = join(dir, 'readonly');

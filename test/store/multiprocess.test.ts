@@ -128,6 +128,44 @@ describe('racing rollouts on one scope (file store, one host)', () => {
   }, 600_000);
 });
 
+describe('racing rollouts on different scopes that share targets (file store, per-target claims)', () => {
+  it(`never two at once: ${ROUNDS} rounds of 3 processes, each on its own scope, started together`, async () => {
+    let overlaps = 0;
+    let winners = 0;
+    let refused = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const log = path.join(root, `claims-${round}.log`);
+      const runs = [];
+      for (let i = 0; i < 3; i++) {
+        const dir = runner(4); // the same target ids in every runner
+        await sleep(Math.floor(Math.random() * 30));
+        runs.push(start(dir, [...rolloutArgs(log, 30), '--scope', `claims-${round}-${i}`]));
+      }
+      const results = await Promise.all(runs.map((r) => r.done));
+      for (const r of results) {
+        if (r.code === 0) winners++;
+        else {
+          expect(r.code, r.stderr).toBe(2);
+          expect(r.stderr).toMatch(/targets t00, t01, t02, t03 are claimed by scope claims-\d+-\d .*: two rollouts never change one target at once/);
+          refused++;
+        }
+      }
+      const spans = new Map<number, [number, number]>();
+      for (const c of readCalls(log)) {
+        const s = spans.get(c.ppid);
+        spans.set(c.ppid, s ? [Math.min(s[0], c.t), Math.max(s[1], c.t)] : [c.t, c.t]);
+      }
+      const sorted = [...spans.values()].sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < sorted.length; i++) if (sorted[i]![0] <= sorted[i - 1]![1]) overlaps++;
+      expect(spans.size).toBe(results.filter((r) => r.code === 0).length);
+    }
+    expect(overlaps).toBe(0);
+    expect(winners + refused).toBe(3 * ROUNDS);
+    // two that claim at the same instant may both be refused (never both run): most rounds still have a winner
+    expect(winners).toBeGreaterThanOrEqual(1);
+  }, 600_000);
+});
+
 describe('a holder killed mid-rollout is resumed from another working directory', () => {
   it('file store: SIGKILL, then --resume elsewhere rolls back every applied target', async () => {
     const journal = path.join(root, 'shared.journal');

@@ -145,6 +145,36 @@ describe('PostgresJournal leases and fencing', () => {
     await y.unlock();
   });
 
+  it('a resume that takes an unfinished rollout over claims its targets again (and never over a live claim)', async () => {
+    const crashed = journal('reclaim');
+    await crashed.lock({ rolloutId: 'r-crash' });
+    await crashed.append([started('r-crash', fleet(['k1', 'k2'])), rec('k1')]);
+    await sql(`UPDATE ${t('leases')} SET expires_at = now() - interval '1 second' WHERE scope = 'reclaim'`);
+    // meanwhile another scope claimed k2 (the expired lease claims nothing) and still runs
+    const live = journal('reclaim-live');
+    await live.lock();
+    await live.append([started('r-live', fleet(['k2']))]);
+    const refused: unknown[] = [];
+    const res = await resumeRollout(journal('reclaim', { documents: { lkg: { v: 1 } } }), {
+      rollback: async () => {
+        const third = journal('reclaim-third');
+        await third.lock();
+        refused.push(await third.append([started('r3', fleet(['k1']))]).catch((e: unknown) => e));
+        await third.unlock();
+      },
+    });
+    expect(res).toMatchObject({ status: 'rolled-back', resumed: true });
+    expect(refused[0]).toMatchObject({ code: 'E_ROLLOUT_LOCKED', message: expect.stringMatching(/k1 is claimed by scope reclaim /) });
+    // k2 stayed the live rollout's
+    const claims = await sql<{ target_id: string; scope: string }>(`SELECT target_id, scope FROM ${t('claims')} WHERE target_id IN ('k1', 'k2') ORDER BY target_id`);
+    expect(claims).toEqual([
+      { target_id: 'k1', scope: 'reclaim' },
+      { target_id: 'k2', scope: 'reclaim-live' },
+    ]);
+    await live.unlock();
+    await crashed.close();
+  });
+
   it('records are checksummed: a row changed behind its back is E_JOURNAL_CORRUPT', async () => {
     const a = journal('tamper');
     await a.lock();
