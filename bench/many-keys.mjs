@@ -121,7 +121,7 @@ try {
     const journal = path.join(tmp, 'journal.ndjson');
     const bytes = statSync(pf).size;
     const r = run(
-      ['rollout', '--proposed', pf, '--current', cf, '--targets', tf, '--policy', pol, '--apply', 'true', '--rollback', 'true', '--journal', journal, '--at', AT, '--override', 'bench'],
+      ['rollout', '--proposed', pf, '--current', cf, '--targets', tf, '--policy', pol, '--apply', 'true', '--rollback', 'true', '--journal', journal, '--scope', `bench-many-keys-${process.pid}`, '--at', AT, '--override', 'bench'],
       tmp,
     );
     let jsize = NaN;
