@@ -1,8 +1,10 @@
 // The analysis part of `npm start`: a push whose error ratio rises on the canary, caught by a metric declared in the
-// policy (`rollout.analysis`) and rolled back. The demo serves its own small metrics endpoint on 127.0.0.1 (the web
-// provider reads it), so it needs no Prometheus; with Prometheus the metric would be a `prometheus:` query instead.
+// policy (`rollout.analysis`) and rolled back by the engine (`rolloutOptionsFromPolicy(policy)` gives `runRollout` the
+// metrics: the same code path as `confgate rollout --policy`). The demo serves its own small metrics endpoint on
+// 127.0.0.1 (the web provider reads it), so it needs no Prometheus; with Prometheus the metric would be a
+// `prometheus:` query instead.
 import { createServer } from 'node:http';
-import { createAnalysis, loadPolicy, MemoryJournal, planRollout, runRollout } from '../dist/index.js';
+import { loadPolicy, MemoryJournal, planRollout, rolloutOptionsFromPolicy, runRollout } from '../dist/index.js';
 
 export async function analysisDemo(heading) {
   heading('5. A push rolled back by a metric declared in the policy (rollout.analysis)');
@@ -31,27 +33,29 @@ rollout:
 `;
     console.log(`policy (the analysis part):\n${policyText.replace(/^/gm, '  ')}`);
     const policy = loadPolicy({ text: policyText, file: 'demo-analysis.yaml' });
-    const analysis = createAnalysis(policy.rollout.analysis.metrics, {
-      failureDomain: 'region',
-      onMeasurement: (m) => {
-        if (m.phase !== 'Successful') console.log(`  [measurement] ${m.metric} ${m.targetId}: ${m.phase} value=${JSON.stringify(m.value)} ${m.message ?? ''}`);
-      },
-    });
     const plan = planRollout({ targets, stages: [{ name: 'canary', count: 3, bake: 400 }, { name: 'global', percent: 100, bake: 200 }], failureDomain: 'region' });
+    let measurements = 0;
     const result = await runRollout({
+      ...rolloutOptionsFromPolicy(policy), // healthOptions, windows, and analysis: the policy's metrics
       plan,
       proposed: { version: 2 },
       lkg: { version: 1 },
       journal: new MemoryJournal(),
       apply: (t) => void runs.set(t.id, 'proposed'),
       rollback: (t) => void runs.set(t.id, 'lkg'),
-      health: analysis.health,
-      healthOptions: { interval: 100, timeout: 2000 },
+      onEvent: (e) => {
+        // every measurement is an event (and a journal record); show the ones that are not a success
+        if (e.type === 'analysis.measurement') {
+          measurements++;
+          if (e.phase !== 'Successful') console.log(`  [measurement] ${e.metric} ${e.targetId}: ${e.phase} value=${JSON.stringify(e.value)} ${e.message ?? ''}`);
+        }
+      },
     });
     console.log(`\nRollout ${result.status.toUpperCase()}${result.reason ? `: ${result.reason}` : ''}`);
     const still = [...runs.entries()].filter(([, v]) => v !== 'lkg').map(([k]) => k);
     console.log(`  targets still on the new config: ${still.length === 0 ? 'none' : still.join(', ')}`);
-    console.log(`  measurements taken: ${analysis.measurements.length}; the metric stopped it at stage "${analysis.findings[0]?.stage ?? '-'}"`);
+    const f = result.analysis?.findings[0];
+    console.log(`  measurements taken: ${measurements}; the metric stopped it at stage "${f?.stageName ?? '-'}": ${f ? `metric ${f.metric} on ${f.targetId}, value ${f.value}, condition \`${f.condition}\`` : '-'}`);
     return result;
   } finally {
     await new Promise((r) => server.close(() => r()));

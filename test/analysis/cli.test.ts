@@ -80,6 +80,8 @@ describe('confgate rollout --policy with rollout.analysis', () => {
     expect(r.stdout).toMatch(/ROLLED-BACK/i);
     expect(r.stdout + r.stderr).toMatch(/metric "error-ratio" on pop-\d: successCondition `result <= 0.01` is false \(value 0.3\)/);
     expect(r.stderr).toMatch(/measurement error-ratio on pop-\d: Failed/);
+    // the text summary on stdout names metric, target, value and condition too
+    expect(r.stdout).toMatch(/analysis failed \(measurement, stage canary\): metric error-ratio on pop-\d, value 0.3, condition `result <= 0.01`: metric "error-ratio" on pop-\d/);
     expect([...runs().values()].every((v) => v === 'lkg')).toBe(true);
   }, 60_000);
 
