@@ -190,7 +190,9 @@ export async function rolloutStatus(file: string, opened?: LeasedJournal): Promi
 
 export function formatStatus(s: RolloutStatusReport): string {
   const lines = [`Rollout ${s.rolloutId}: ${s.status.toUpperCase()}${s.reason ? `: ${shown(s.reason)}` : ''}`];
-  lines.push(`  process: ${s.process}${s.status !== 'running' && s.status !== 'held' ? '' : s.process.startsWith('running') ? '' : ' (continue with `confgate rollout --resume --forward`, or roll back with `--resume`)'}`);
+  const orphan = (s.status === 'running' || s.status === 'held') && !s.process.startsWith('running');
+  lines.push(`  process: ${s.process}${orphan ? ' (continue with `confgate rollout --resume --forward`, or roll back with `--resume`)' : ''}`);
+  if (orphan && s.commands.some((c) => c.action === 'pending')) lines.push('  pending commands are acted on by the next `confgate rollout --resume` (abort rolls back; continue/promote go forward)');
   if (s.stage) lines.push(`  stage: ${s.stage.index} ${shown(s.stage.name)}`);
   if (s.hold) lines.push(`  held since ${s.hold.since} (${s.hold.kind}): ${shown(s.hold.reason)}`);
   lines.push(
@@ -240,6 +242,26 @@ export async function runStatusCommand(values: Values, io: CliIo, defaultJournal
   return 0;
 }
 
+/**
+ * What `control` tells the user when no live process holds the rollout (the lease is free or expired: the rollout is
+ * held and its process exited, or it crashed): the command is pending and only a resume acts on it.
+ */
+function notRunning(command: OperatorCommandName, status: RolloutStatusReport, file: string): string {
+  const j = `--journal ${JSON.stringify(file)}`;
+  const forward = `confgate rollout --resume --forward ${j} --proposed FILE --current FILE --apply HOOK --rollback HOOK [--health HOOK] [--policy FILE]`;
+  const back = `confgate rollout --resume ${j} --current FILE --rollback HOOK`;
+  const what: Record<OperatorCommandName, string> = {
+    abort: `run \`${back}\` (or a \`--resume --forward\`): it rolls every changed target back (status aborted) and journals that it honoured your abort`,
+    continue: `run \`${forward}\`: it re-checks the health of every changed target, then continues (a plain \`--resume\` refuses to roll back against your continue)`,
+    promote: `run \`${forward}\`: it re-checks the health of every changed target, then runs the remaining stages without their bakes`,
+    pause: `nothing advances until someone resumes it; a \`--resume --forward\` will hold at once, and \`${back}\` rolls it back`,
+  };
+  return (
+    `confgate: no live process holds rollout ${status.rolloutId} (${status.process}); it is ${status.status}${status.hold ? ` (${status.hold.kind}: ${shown(status.hold.reason)})` : ''}.\n` +
+    `confgate: your ${command} is pending: a running engine would act on it within one health interval, but none runs. To act on it, ${what[command]}.\n`
+  );
+}
+
 /** `confgate control ACTION`. Exit 0 when posted; 2 for usage, or when the journal holds no running rollout. */
 export async function runControlCommand(positionals: string[], values: Values, io: CliIo, defaultJournal: string): Promise<number> {
   if (positionals.length !== 1 || !COMMANDS.includes(positionals[0] as OperatorCommandName)) {
@@ -273,10 +295,9 @@ export async function runControlCommand(positionals: string[], values: Values, i
     ts: new Date().toISOString(),
     ...(typeof reason === 'string' ? { reason } : {}),
   });
-  io.stdout(`posted ${command} for rollout ${status.rolloutId}\n`);
-  if (!status.process.startsWith('running')) {
-    io.stderr('confgate: warning: no process is running this rollout: continue it with `confgate rollout --resume --forward ...` or roll it back with `confgate rollout --resume --rollback HOOK`\n');
-  }
+  const live = status.process.startsWith('running');
+  io.stdout(`posted ${command} for rollout ${status.rolloutId}${live ? '' : ': pending (no live process holds this rollout)'}\n`);
+  if (!live) io.stderr(notRunning(command, status, file));
   return 0;
   } finally {
     await (journal as { close?: () => Promise<void> }).close?.();

@@ -547,13 +547,19 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       // journal that cannot be written (read-only, full) does not stop the rollback; both are reported
       leased = openJournal(journal, storeOptions(resumeScope(), { documents: resumeDocuments(values, io, h), audit: auditFromEnv(audit, io.env), salvage: true }));
       await reportResume(leased, io);
-      result = await resumeRollout(leased, {
-        rollback,
-        onEvent,
-        ...(verify ? { verify } : {}),
-        ...(concurrency ? { rollbackConcurrency: concurrency } : {}),
-        ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
-      });
+      try {
+        result = await resumeRollout(leased, {
+          rollback,
+          onEvent,
+          ...(verify ? { verify } : {}),
+          ...(concurrency ? { rollbackConcurrency: concurrency } : {}),
+          ...(hookTimeout === undefined ? {} : { rollbackTimeout: hookTimeout }),
+        });
+      } catch (err) {
+        // e.g. an operator's pending `continue` asks to go forward, which this resume (no --apply) cannot do
+        if (err instanceof OptionsError) throw new UsageError(err.message);
+        throw err;
+      }
     } else {
       const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
       const policy = h.policyOf(io, h.str(values, 'policy'));

@@ -135,7 +135,7 @@ export async function runRollout(options: RunOptions): Promise<RolloutResult> {
 }
 
 /** Build the run-time helpers of a forward run. */
-export async function makeFlow(engine: Engine, options: Flow['options'], s: Resolved, internal: AbortController): Promise<Flow> {
+export async function makeFlow(engine: Engine, options: Flow['options'], s: Resolved, internal: AbortController, afterSeq?: number): Promise<Flow> {
   const signal = internal.signal;
   const analysis = options.analysis ? startAnalysis(engine, options.analysis) : undefined;
   const health = combineHealth(options.health, analysis?.monitor.health);
@@ -149,7 +149,7 @@ export async function makeFlow(engine: Engine, options: Flow['options'], s: Reso
     windows: options.windows ?? [],
     now: options.now ?? (() => new Date()),
   });
-  await rt.init();
+  await rt.init(afterSeq);
   return { engine, options, s, signal, rt, watch, ...(analysis ? { analysis } : {}) };
 }
 

@@ -271,3 +271,96 @@ describe('a canary stage whose every target is under maintenance waits (a wider 
     expect(res.status).toBe('incomplete');
   });
 });
+
+describe('commands posted while no process runs the rollout are honoured by the resume', () => {
+  const base = Date.parse('2026-01-05T10:00:00Z');
+  const freeze = [{ name: 'change freeze', kind: 'freeze' as const, start: '2026-01-05T10:30:00Z', end: '2026-01-05T18:00:00Z' }];
+  /** A rollout held by a freeze before its second stage, whose process returned (`holdTimeout`): the canary has the config. */
+  async function heldByFreeze(extra: Partial<RunOptions> = {}, lastBake: string | number = 20) {
+    let clock = base;
+    const s = setup(fleet(4), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100, bake: lastBake }], {
+      windows: freeze,
+      now: () => new Date(clock),
+      holdTimeout: 40,
+      onEvent: (e) => {
+        s.events.push(e);
+        if (e.type === 'stage.passed' && e.stage === 0) clock = base + 40 * 60_000; // the freeze has begun
+      },
+      ...extra,
+    });
+    const res = await runRollout(s.options);
+    expect(res.status).toBe('held');
+    expect(s.onFleet.get('t0')).toBe('proposed');
+    const hooks = { apply: s.options.apply, rollback: s.options.rollback, health: s.options.health, windows: freeze, now: () => new Date(clock), healthOptions: { interval: 10 }, holdTimeout: 40 };
+    return { s, hooks };
+  }
+
+  it('abort: a resume rolls back (status aborted, naming the operator), journaling that it honoured the command', async () => {
+    const { s, hooks } = await heldByFreeze();
+    await s.journal.postCommand(command('abort', 'freeze until Monday', 'carol'));
+    const res = await resumeRollout(s.journal, { rollback: hooks.rollback });
+    expect(res.status).toBe('aborted');
+    expect(res.reason).toMatch(/aborted by operator carol@ops-1 \(freeze until Monday\) while no process ran the rollout/);
+    expect(s.of('rollback')).toEqual(['t0']);
+    expect([...s.onFleet.values()].every((v) => v === 'lkg')).toBe(true);
+    expect(s.journal.records.filter((r) => r.type === 'command').at(-1)).toMatchObject({ command: 'abort', user: 'carol', action: 'applied', note: expect.stringMatching(/no process ran the rollout/) });
+  });
+
+  it('abort wins over --forward: a forward resume rolls back instead', async () => {
+    const { s, hooks } = await heldByFreeze();
+    await s.journal.postCommand(command('abort'));
+    const res = await resumeRollout(s.journal, { ...hooks, forward: true });
+    expect(res.status).toBe('aborted');
+    expect(s.of('apply')).toEqual(['t0']);
+    expect([...s.onFleet.values()].every((v) => v === 'lkg')).toBe(true);
+  });
+
+  it('continue: a resume goes forward and releases the hold the rollout was in (here a freeze: break-glass), once', async () => {
+    const { s, hooks } = await heldByFreeze();
+    await s.journal.postCommand(command('continue', 'freeze exception CHG-7', 'dave'));
+    // without `apply` a resume cannot go forward: it refuses, and does nothing
+    const before = s.journal.records.length;
+    await expect(resumeRollout(s.journal, { rollback: hooks.rollback })).rejects.toMatchObject({ code: 'E_OPTIONS_INVALID', message: expect.stringMatching(/pending `continue` posted by dave@ops-1 .* --resume --forward/) });
+    expect(s.journal.records.length).toBe(before);
+    expect(s.of('rollback')).toEqual([]);
+    // with `apply` (forward not forced) the command decides: forward, through the freeze the operator released
+    const res = await resumeRollout(s.journal, { ...hooks, promote: undefined });
+    expect(res.status).toBe('completed');
+    expect(res.resumed).toBe(true);
+    expect(s.of('rollback')).toEqual([]);
+    expect([...s.onFleet.values()].every((v) => v === 'proposed')).toBe(true);
+    const recs = s.journal.records;
+    expect(recs.filter((r) => r.type === 'command')).toMatchObject([{ command: 'continue', user: 'dave', action: 'applied' }]);
+    expect(recs.filter((r) => r.type === 'release').at(-1)).toMatchObject({ by: 'operator', reason: expect.stringMatching(/released by dave@ops-1 \(freeze exception CHG-7\), posted while no process ran the rollout/) });
+  });
+
+  it('forward: false rolls back whatever is pending (the continue is journaled as ignored); a plain forward resume without a command holds again', async () => {
+    const a = await heldByFreeze();
+    await a.s.journal.postCommand(command('continue'));
+    const res = await resumeRollout(a.s.journal, { rollback: a.hooks.rollback, forward: false });
+    expect(res.status).toBe('rolled-back');
+    expect(a.s.journal.records.filter((r) => r.type === 'command').at(-1)).toMatchObject({ command: 'continue', action: 'ignored', note: expect.stringMatching(/forward: false/) });
+
+    const b = await heldByFreeze();
+    const again = await resumeRollout(b.s.journal, { ...b.hooks, forward: true });
+    expect(again.status).toBe('held'); // the freeze still holds: nobody released it
+    expect(b.s.of('apply')).toEqual(['t0']);
+  });
+
+  it('promote skips the remaining bakes; a pending pause makes a forward resume hold at once', async () => {
+    const a = await heldByFreeze({}, '1h');
+    await a.s.journal.postCommand(command('promote', 'hotfix'));
+    const res = await resumeRollout(a.s.journal, { ...a.hooks, forward: true, onEvent: (e) => a.s.events.push(e) });
+    expect(res.status).toBe('completed'); // the last stage's 1h bake was skipped (the test would time out otherwise)
+    expect(a.s.journal.records.filter((r) => r.type === 'command').at(-1)).toMatchObject({ command: 'promote', action: 'applied', note: expect.stringMatching(/skips the remaining bakes/) });
+
+    const b = await heldByFreeze();
+    await b.s.journal.postCommand(command('pause', 'wait for the incident review'));
+    const events: RolloutEvent[] = [];
+    const held = await resumeRollout(b.s.journal, { ...b.hooks, windows: [], forward: true, onEvent: (e) => events.push(e) });
+    expect(held.status).toBe('held');
+    expect(events.find((e) => e.type === 'rollout.held')).toMatchObject({ kind: 'operator', reason: expect.stringMatching(/paused by operator alice@ops-1 \(wait for the incident review\)/) });
+    expect(b.s.of('apply')).toEqual(['t0']);
+    expect(b.s.of('rollback')).toEqual([]);
+  });
+});

@@ -142,7 +142,13 @@ export interface RunOptions {
  */
 export interface ResumeOptions extends Partial<Omit<RunOptions, 'plan' | 'proposed' | 'lkg' | 'changes' | 'journal' | 'id' | 'rollback'>> {
   rollback: ActionHook;
-  /** Continue the interrupted (or held) rollout instead of rolling it back. @default false */
+  /**
+   * `true`: continue the interrupted (or held) rollout instead of rolling it back (an operator's pending `abort` still
+   * rolls back). `false`: roll back whatever operator commands are pending. Left out: roll back, unless an operator
+   * posted `continue` or `promote` while no process ran the rollout: then go forward (which needs `apply`; without it
+   * the resume throws an `OptionsError` and does nothing). Pending commands are journaled with what the resume did.
+   * @default undefined (follow the pending commands; roll back when there are none)
+   */
   forward?: boolean | undefined;
 }
 

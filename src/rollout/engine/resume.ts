@@ -9,7 +9,9 @@ import type { Journal, JournalRecord, RolloutResult } from '../types.js';
 import { forward, makeFlow } from '../run.js';
 import { groupAlive, sleep } from './hook-runner.js';
 import { fn, lastRollout, resolveOptions, toJournal, unknownOptions, validateRun, type Resolved, type ResumeOptions, type RunOptions } from './options.js';
+import { decidePending, pendingCommands, postedBy, type PendingDecision } from './runtime.js';
 import { CHANGED, Engine, HOST, PENDING, Stop } from './state.js';
+import type { HoldKind } from '../types.js';
 
 /**
  * Hook process groups journaled for targets whose last call may still run (the process died mid-call): wait for each
@@ -57,6 +59,13 @@ async function settleOrphans(engine: Engine, spawns: Map<string, { pgid: number;
  * journal, even targets of stages that had passed. No target is left unknown. A rollout whose promote was journaled
  * (and no rollback began) is reported `completed` instead.
  *
+ * Operator commands posted while no process ran the rollout (`confgate control`, after its process exited or crashed)
+ * are honoured, in order, and journaled with what was done: an `abort` rolls back (status `aborted`, even with
+ * `forward: true`); a `continue`/`promote` goes forward (unless `forward: false`; without an `apply` hook the resume
+ * throws an `OptionsError` and does nothing) and releases the hold the rollout was in (inconclusive health, a freeze,
+ * maintenance) when the resume meets it again; `promote` also skips the remaining bakes; a `pause` makes a forward
+ * resume hold at once.
+ *
  * With `forward: true` (`confgate rollout --resume --forward`), the rollout continues: targets whose apply failed are
  * rolled back, every changed target's health is re-checked (a failure rolls everything back as usual), targets
  * journaled `applying` are applied again (idempotent hooks, a higher `ctx.generation`), and the interrupted stage and
@@ -82,6 +91,25 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
       return res;
     }
     const started = records[start] as Extract<JournalRecord, { type: 'rollout.started' }>;
+    // Operator commands posted while no process ran the rollout (after it was held and its process exited, or after a
+    // crash): the resume honours them. `abort` rolls back; `continue`/`promote` go forward (unless `forward: false`).
+    let decision: PendingDecision = decidePending([], 0, hooks.forward);
+    let commandsUnreadable: string | undefined;
+    try {
+      const { pending, lastSeq } = await pendingCommands(journal, records.slice(start + 1), started.id, started.ts);
+      decision = decidePending(pending, lastSeq, hooks.forward);
+    } catch (err) {
+      commandsUnreadable = describeError(err);
+    }
+    const goForward = hooks.forward === true ? decision.direction !== 'abort' : decision.direction === 'forward';
+    if (goForward && !isForward && typeof hooks.apply !== 'function') {
+      const c = decision.by!;
+      throw new OptionsError(
+        `a pending \`${c.command}\` posted by ${postedBy(c)} while no process ran rollout ${started.id} asks to continue it, but this resume has no \`apply\` hook: ` +
+          'continue it (library: `forward: true` with `apply`; CLI: `confgate rollout --resume --forward --proposed FILE --current FILE --apply HOOK --rollback HOOK ...`), ' +
+          'or roll it back (library: `forward: false`; CLI: post `confgate control abort`, then `confgate rollout --resume`); nothing was done',
+      );
+    }
     const runOptions: RunOptions = {
       ...(hooks as Omit<ResumeOptions, 'forward'>),
       apply: hooks.apply ?? (() => Promise.reject(new Error('a resume that rolls back never applies'))),
@@ -109,8 +137,12 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
     const seenApplying = new Set<string>();
     const seenApplied = new Set<string>();
     const spawns = new Map<string, { pgid: number; host: string; generation: number }>();
+    /** The hold the rollout was in when its last process stopped. */
+    let lastHold: { stage: number; kind: HoldKind } | undefined;
     for (let i = start + 1; i < records.length; i++) {
       const r = records[i]!;
+      if (r.type === 'hold') lastHold = { stage: r.stage, kind: r.kind };
+      else if (r.type === 'release' || r.type === 'resume.started') lastHold = undefined;
       if (r.type === 'target') {
         engine.states.set(r.targetId, r.state);
         if (r.state.status === 'applying' || r.state.status === 'rolling-back') engine.generation.set(r.targetId, engine.gen(r.targetId) + 1);
@@ -155,9 +187,26 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
         }
       }
     }
-    await engine.write([{ type: 'resume.started', ts: new Date().toISOString(), ...(isForward ? { forward: true } : {}) }]).catch((err: unknown) => {
+    if (commandsUnreadable !== undefined) engine.emit({ type: 'warning', message: `cannot read operator commands posted while no process ran the rollout: ${commandsUnreadable}` });
+    const ts = new Date().toISOString();
+    const handled: JournalRecord[] = decision.handled.map(({ c, action, note }) => ({
+      type: 'command',
+      ts,
+      seq: c.seq,
+      command: c.command,
+      user: c.user,
+      host: c.host,
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      action,
+      note,
+    }));
+    await engine.write([{ type: 'resume.started', ts, ...(goForward ? { forward: true } : {}) }, ...handled]).catch((err: unknown) => {
       throw new ConfgateError('E_JOURNAL', `cannot write journal: ${describeError(err)}`, { cause: err });
     });
+    for (const { c, action, note } of decision.handled) {
+      engine.emit({ type: 'command', command: c.command, user: c.user, host: c.host, action, note, ...(c.reason !== undefined ? { reason: c.reason } : {}) });
+    }
+    const aborted = decision.direction === 'abort' ? `aborted by operator ${postedBy(decision.by!)} while no process ran the rollout` : undefined;
     await settleOrphans(engine, spawns, settings.settleTimeoutMs);
     // A rollout that promoted its config (every stage baked) and only failed to journal its end is complete:
     // rolling it back now would undo a good push.
@@ -166,7 +215,7 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
     const promoted = promotedAt >= 0;
     // (a rollback after the promotion: the crash came while that rollout was already being undone)
     const rollbackBegan = promoted && tail.slice(promotedAt).some((r) => r.type === 'rollback.started');
-    if (promoted && !rollbackBegan && !isForward) {
+    if (promoted && !rollbackBegan && !goForward && aborted === undefined) {
       const remaining = engine.remaining();
       for (const [tid, st] of engine.states) {
         if (st.status === 'pending') engine.states.set(tid, { status: 'skipped', reason: engine.leftOut.get(tid) ?? 'not in any wave' });
@@ -176,31 +225,47 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
         engine.result(done ? 'completed' : 'incomplete', 'resumed: the rollout had completed and promoted its config before it stopped', true, remaining),
       );
     }
-    if (isForward) {
+    if (goForward) {
       // up-front validation of what is left to run (approval hooks only for stages not yet passed)
       const open = engine.waves.filter((w) => engine.stages.find((o) => o.index === w.index)?.status !== 'passed');
       validateRun(runOptions, { ...started.plan, waves: open });
-      return await resumeForward(engine, runOptions, settings, promoted);
+      return await resumeForward(engine, runOptions, settings, promoted, decision, lastHold);
     }
-    const reason = 'resumed an interrupted rollout: every changed target is rolled back';
+    const reason = aborted ?? 'resumed an interrupted rollout: every changed target is rolled back';
     await engine.rollbackTargets(engine.changedNewestFirst(), reason);
     for (const [tid, st] of engine.states) {
-      if (st.status === 'pending') engine.states.set(tid, { status: 'skipped', reason: 'not attempted: the rollout was interrupted' });
+      if (st.status === 'pending') engine.states.set(tid, { status: 'skipped', reason: aborted ? 'not attempted: the rollout was aborted' : 'not attempted: the rollout was interrupted' });
     }
-    return await engine.finish(engine.result(engine.needsPerson() ? 'failed' : 'rolled-back', reason, true));
+    return await engine.finish(engine.result(engine.needsPerson() ? 'failed' : aborted ? 'aborted' : 'rolled-back', reason, true));
   } finally {
     await journal.unlock().catch(() => undefined);
   }
 }
 
-async function resumeForward(engine: Engine, options: RunOptions, settings: Resolved, promoted: boolean): Promise<RolloutResult> {
+/** Holds that a `continue` posted while no process ran the rollout releases when the resume meets them again. */
+const RELEASABLE: ReadonlySet<HoldKind> = new Set(['inconclusive', 'freeze', 'maintenance']);
+
+async function resumeForward(
+  engine: Engine,
+  options: RunOptions,
+  settings: Resolved,
+  promoted: boolean,
+  decision: PendingDecision,
+  lastHold: { stage: number; kind: HoldKind } | undefined,
+): Promise<RolloutResult> {
   const internal = new AbortController();
   setMaxListeners(0, internal.signal);
   const onAbort = (): void => internal.abort(options.signal?.reason);
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const flow = await makeFlow(engine, options, settings, internal);
+    const flow = await makeFlow(engine, options, settings, internal, decision.lastSeq);
+    // pending commands: `promote` skips the remaining bakes, `pause` holds at once, and a `continue`/`promote` releases
+    // the hold the rollout was in (inconclusive health, a freeze, maintenance) when the resume meets it again; an
+    // approval is asked again and a failing promote retried anyway
+    if (decision.promoteAll) flow.rt.promoteAll = true;
+    if (decision.pause) flow.rt.pauseRequested = decision.pause;
+    if (decision.direction === 'forward' && lastHold && RELEASABLE.has(lastHold.kind)) flow.rt.preRelease = { ...lastHold, by: postedBy(decision.by!) };
     // 1. targets whose apply failed (or whose rollback was interrupted) go back to the LKG
     const broken = engine.changedNewestFirst().filter((id) => {
       const st = engine.states.get(id)!.status;

@@ -54,6 +54,99 @@ function settledWithin(p: Promise<unknown>, ms: number, signal: AbortSignal): Pr
   });
 }
 
+/** Commands posted while no process ran the rollout, and what a resume does with them (see {@link decidePending}). */
+export interface PendingDecision {
+  /** The direction the commands ask for: `abort` rolls back, `forward` continues; undefined when none asks. */
+  direction: 'abort' | 'forward' | undefined;
+  /** The command that decided it. */
+  by: OperatorCommandRecord | undefined;
+  /** A `promote` among them: skip the remaining bakes. */
+  promoteAll: boolean;
+  /** A `pause` not cancelled by a later `continue`/`promote`: a forward resume holds at once. */
+  pause: OperatorCommandRecord | undefined;
+  /** Every pending command in order, with what was done with it (journaled by the resume). */
+  handled: Array<{ c: OperatorCommandRecord; action: 'applied' | 'ignored'; note: string }>;
+  /** The highest seq read (a forward resume's runtime reads after it). */
+  lastSeq: number;
+}
+
+/** `alice@ops-1 (reason)`: who posted a command. */
+export function postedBy(c: OperatorCommandRecord): string {
+  return who(c);
+}
+
+/**
+ * The commands of a journal's channel that no process has picked up for rollout `rolloutId` (started at `startedTs`):
+ * later than every command the journal shows as handled, posted after the rollout started, addressed to it (or to
+ * none). Returns them with the highest seq of the channel.
+ */
+export async function pendingCommands(
+  journal: { readCommands?: (afterSeq: number) => Promise<OperatorCommandRecord[]> },
+  records: readonly { type: string; seq?: number }[],
+  rolloutId: string,
+  startedTs: string,
+): Promise<{ pending: OperatorCommandRecord[]; lastSeq: number }> {
+  if (typeof journal.readCommands !== 'function') return { pending: [], lastSeq: 0 };
+  let handled = 0;
+  for (const r of records) if (r.type === 'command' && typeof r.seq === 'number') handled = Math.max(handled, r.seq);
+  const all = await journal.readCommands(0);
+  const lastSeq = all.length > 0 ? all[all.length - 1]!.seq : 0;
+  const pending = all.filter((c) => c.seq > handled && c.ts >= startedTs && (c.rolloutId === undefined || c.rolloutId === rolloutId));
+  return { pending, lastSeq };
+}
+
+/**
+ * What pending commands ask of a resume, in the order they were posted, as the live engine would have read them: the
+ * first `abort` wins (later commands are ignored); `continue` and `promote` ask to go forward (`promote` also skips
+ * the remaining bakes) and cancel an earlier `pause`; a `pause` makes a forward resume hold at once.
+ * `forward` is the resume's own choice (`true`, `false`, or undefined: follow the commands).
+ */
+export function decidePending(pending: OperatorCommandRecord[], lastSeq: number, forward: boolean | undefined): PendingDecision {
+  const d: PendingDecision = { direction: undefined, by: undefined, promoteAll: false, pause: undefined, handled: [], lastSeq };
+  for (const c of pending) {
+    if (d.direction === 'abort') {
+      d.handled.push({ c, action: 'ignored', note: `the rollout was aborted by an earlier command (${who(d.by!)})` });
+      continue;
+    }
+    switch (c.command) {
+      case 'abort':
+        d.direction = 'abort';
+        d.by = c;
+        d.pause = undefined;
+        d.handled.push({ c, action: 'applied', note: 'posted while no process ran the rollout: the resume rolls every changed target back' });
+        break;
+      case 'continue':
+      case 'promote':
+        if (forward === false) {
+          d.handled.push({ c, action: 'ignored', note: 'the resume was asked to roll back (forward: false)' });
+          break;
+        }
+        d.direction = 'forward';
+        d.by = c;
+        d.pause = undefined;
+        if (c.command === 'promote') d.promoteAll = true;
+        d.handled.push({ c, action: 'applied', note: `posted while no process ran the rollout: the resume continues it${c.command === 'promote' ? ' and skips the remaining bakes' : ''}` });
+        break;
+      case 'pause':
+        d.pause = c;
+        d.handled.push({ c, action: 'applied', note: 'posted while no process ran the rollout: a forward resume holds at once' });
+        break;
+    }
+  }
+  for (const h of d.handled) {
+    if (h.c.command === 'pause' && h.action === 'applied' && h.c !== d.pause) {
+      h.action = 'ignored';
+      h.note = `cancelled by a later command (${who(d.by!)})`;
+    }
+  }
+  if (d.pause && !(forward === true || d.direction === 'forward')) {
+    const i = d.handled.findIndex((h) => h.c === d.pause);
+    d.handled[i] = { c: d.pause, action: 'ignored', note: d.direction === 'abort' ? 'the rollout is aborted' : 'the resume rolls the rollout back' };
+    d.pause = undefined;
+  }
+  return d;
+}
+
 export interface RuntimeInit {
   engine: Engine;
   s: Resolved;
@@ -84,8 +177,22 @@ export class Runtime {
     this.tickMs = Math.max(10, r.s.intervalMs);
   }
 
-  /** Commands posted before this process started are not for it: start reading after them. */
-  async init(): Promise<void> {
+  /**
+   * A hold the rollout was in when its process stopped, released by an operator's `continue`/`promote` posted while no
+   * process ran it (see `resumeRollout`): when the resumed rollout enters the same hold (same stage and kind), it is
+   * released at once, as the live engine would have done. Consumed (or dropped) by the next hold.
+   */
+  preRelease: { stage: number; kind: HoldKind; by: string } | undefined;
+
+  /**
+   * Commands posted before this process started are not for it: start reading after them (or after `afterSeq`, the
+   * last command a resume has already handled).
+   */
+  async init(afterSeq?: number): Promise<void> {
+    if (afterSeq !== undefined) {
+      this.#afterSeq = afterSeq;
+      return;
+    }
     if (!this.#channel) return;
     try {
       const old = await this.r.engine.init.journal.readCommands!(0);
@@ -222,6 +329,15 @@ export class Runtime {
     this.pauseRequested = undefined;
     e.emit({ type: 'rollout.held', stage: wave.index, kind, reason });
     await e.write([{ type: 'hold', ts: now(), stage: wave.index, kind, reason }]);
+    const pre = this.preRelease;
+    this.preRelease = undefined;
+    if (pre && pre.stage === wave.index && pre.kind === kind) {
+      const why = `${reason} (released by ${pre.by}, posted while no process ran the rollout)`;
+      e.emit({ type: 'rollout.released', stage: wave.index, by: 'operator', reason: why });
+      await e.write([{ type: 'release', ts: now(), stage: wave.index, by: 'operator', reason: why }]);
+      this.held = false;
+      return 'operator';
+    }
     if (!this.#channel && !this.#warnedNoChannel) {
       this.#warnedNoChannel = true;
       e.emit({ type: 'warning', message: 'the journal has no operator-command channel: this hold can only end by its condition, the signal or holdTimeout' });
