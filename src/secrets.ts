@@ -515,9 +515,7 @@ export interface SetMemberSecrets {
  */
 export function maskSetReport(report: GateReport, policy: ResolvedPolicy, members: readonly SetMemberSecrets[]): GateReport {
   const top = compileSecrets(policy);
-  const found = new Set<string>(labelSecrets(report.plan, top.isKey));
-  for (const m of members) for (const s of collectSecrets([m.proposed, m.current], compileSecrets(m.policy))) found.add(s);
-  const extra = [...found];
+  const extra = setSecretStrings(members, labelSecrets(report.plan, top.isKey));
   const byFile = new Map(members.map((m) => [m.file, m]));
   const cache = new Map<string, { m: Masker; isSecret: (pointer: string) => boolean }>();
   const forFile = (file: string | undefined): { m: Masker; isSecret: (pointer: string) => boolean } => {
@@ -550,4 +548,11 @@ export function maskSetReport(report: GateReport, policy: ResolvedPolicy, member
     changes: { ...report.changes, changes: report.changes.changes.map((c) => forFile(c.file).m.changes([c])[0]!) },
     ...(report.plan ? { plan: maskPlan(report.plan, policy) } : {}),
   };
+}
+
+/** Every secret string of the members of a set, each found with the patterns that apply to it, plus `extra`. */
+export function setSecretStrings(members: readonly SetMemberSecrets[], extra: Iterable<string> = []): string[] {
+  const found = new Set<string>(extra);
+  for (const m of members) for (const s of collectSecrets([m.proposed, m.current], compileSecrets(m.policy))) found.add(s);
+  return [...found];
 }

@@ -45,6 +45,7 @@ import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store
 import { formatDuration, tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
+import { isFolderArg, maskerOf, nameOf, readSet, usableValue } from './set.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -99,6 +100,8 @@ export interface HookSpecOptions {
   env?: Record<string, string>;
   /** Headers for HTTP hooks. @default {} */
   headers?: Record<string, string>;
+  /** The config is a config set: commands also get `CONFGATE_CONFIG_DIR` (README "Config sets"). @default false */
+  configSet?: boolean;
 }
 
 /** A hook given on the command line: an http(s) URL, or a command (file and fixed arguments) run without a shell. */
@@ -107,7 +110,7 @@ export function hookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): A
   // it is passed in environment variables.
   const p = hookSpecOf(spec);
   if (p.kind === 'http') return httpHook(p.url, { timeout: opts.timeout, headers: opts.headers });
-  return commandHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env });
+  return commandHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env, configSet: opts.configSet });
 }
 
 /** An approval hook given on the command line (same spec forms as {@link hookFrom}); exit 0 / a 2xx approves. */
@@ -387,14 +390,17 @@ function resumeDocuments(values: Values, io: CliIo, h: Helpers): SuppliedDocumen
   const prop = h.str(values, 'proposed');
   if (cur === undefined && prop === undefined) return docs;
   const policy = h.policyOf(io, h.str(values, 'policy'));
+  // A folder is a config set: the journal holds (the hash of) the set as one value, `{ "<relative path>": value }`.
+  const read = (f: string) => (isFolderArg(io.cwd, f) ? readSet(io.cwd, f, policy) : h.readDoc(io, f, policy));
   if (cur !== undefined) {
-    const d = h.readDoc(io, cur, policy);
-    if (d.value === undefined || d.failed) throw new UsageError(`--current ${d.file} must be a valid config: it is the rollback target`);
-    docs.lkg = d.value;
+    const d = read(cur);
+    const v = usableValue(d);
+    if (v === undefined) throw new UsageError(`--current ${nameOf(d)} must be a valid config: it is the rollback target`);
+    docs.lkg = v;
   }
   if (prop !== undefined) {
-    const d = h.readDoc(io, prop, policy);
-    if (d.value !== undefined && !d.failed) docs.proposed = d.value;
+    const v = usableValue(read(prop));
+    if (v !== undefined) docs.proposed = v;
   }
   return docs;
 }
@@ -490,8 +496,10 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   const env = definedEnv(io.env);
   const auth = env[AUTH_ENV];
   const headers = auth ? { authorization: auth } : undefined;
+  const configSet = isFolderArg(io.cwd, h.str(values, 'proposed')) || isFolderArg(io.cwd, h.str(values, 'current'));
   const hookOpts = (timeout?: number): HookSpecOptions => ({
     env,
+    ...(configSet ? { configSet } : {}),
     ...(headers ? { headers } : {}),
     ...(timeout === undefined ? {} : { timeout }),
   });
@@ -611,9 +619,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       } else {
         const targetsFile = h.requireStr(values, 'targets');
         const targets = h.readTargets(io, targetsFile);
-        const proposed = h.readDoc(io, h.requireStr(values, 'proposed'), policy);
-        const current = h.readDoc(io, h.requireStr(values, 'current'), policy);
-        const masker = createMasker(policy, [proposed, current]);
+        const proposedFile = h.requireStr(values, 'proposed');
+        const currentFile = h.requireStr(values, 'current');
+        if (isFolderArg(io.cwd, proposedFile) !== isFolderArg(io.cwd, currentFile)) throw new UsageError('--proposed and --current must both be folders (a config set) or both be files');
+        const proposed = configSet ? readSet(io.cwd, proposedFile, policy) : h.readDoc(io, proposedFile, policy);
+        const current = configSet ? readSet(io.cwd, currentFile, policy) : h.readDoc(io, currentFile, policy);
+        const masker = maskerOf(policy, [proposed, current]);
         mask = (e) => masker.value(e as unknown as JsonValue);
         maskText = masker.text;
         const report = (gateReport = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}), ...(revert ? { revert } : {}) }));
@@ -624,8 +635,8 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
           if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
           return 1;
         }
-        if (current.value === undefined || current.failed) {
-          throw new UsageError(`--current ${current.file} must be a valid config: it is the rollback target`);
+        if (usableValue(current) === undefined) {
+          throw new UsageError(`--current ${nameOf(current)} must be a valid config: it is the rollback target`);
         }
         if (!report.plan) throw new UsageError('no rollout plan could be made (are --targets given?)');
         const changes = report.changes.changes;

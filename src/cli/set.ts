@@ -10,6 +10,7 @@ import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, ConfigSet, GateReport, JsonValue } from '../types.js';
 import { reportSources, type ReportSource } from '../report/html/sources.js';
 import { compileGlob, policyView } from '../set/paths.js';
+import { createMasker, setSecretStrings, type Masker, type SetMemberSecrets } from '../secrets.js';
 
 /** True when `file` (relative to `cwd`) is a folder. `-` (standard input) never is. */
 export function isFolderArg(cwd: string, file: string | undefined): boolean {
@@ -61,4 +62,18 @@ export function sourcesOf(report: GateReport, sides: ReadonlyArray<ConfigDoc | C
     }
   }
   return out;
+}
+
+/**
+ * A masker for what a push prints or journals (events): for sets, the secrets of every member found with the policy
+ * as it applies to that member.
+ */
+export function maskerOf(policy: ResolvedPolicy, sides: ReadonlyArray<ConfigDoc | ConfigSet | undefined>): Masker {
+  if (!sides.some((s) => isConfigSet(s))) return createMasker(policy, sides as ReadonlyArray<ConfigDoc | undefined> as Array<ConfigDoc | undefined>);
+  const members: SetMemberSecrets[] = [];
+  for (const side of sides) {
+    if (side === undefined || !isConfigSet(side)) continue;
+    for (const [rel, doc] of side.files) members.push({ file: rel, policy: policyView(policy, (g) => compileGlob(g).matches(rel)), proposed: doc });
+  }
+  return createMasker(policy, [], setSecretStrings(members));
 }

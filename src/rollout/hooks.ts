@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeConfigSetDir } from './set-files.js';
 import { OptionsError } from '../errors.js';
 import type { PlannedWave, Target } from '../types.js';
 import { parseDuration } from '../units.js';
@@ -26,6 +27,12 @@ export interface CommandHookOptions {
    * behind may hold the pipe open); then stop reading. @default 200
    */
   drainTimeout?: number | string | undefined;
+  /**
+   * The config is a config set (`{ "<relative path>": document }`): besides `CONFGATE_CONFIG_FILE` (the set as one
+   * JSON object) the command gets `CONFGATE_CONFIG_DIR`, a private folder holding each member under its relative path
+   * (see `rollout/set-files.ts`). @default false
+   */
+  configSet?: boolean | undefined;
 }
 
 /**
@@ -317,6 +324,9 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
     ctx.signal.throwIfAborted();
     const files = await privateFiles({ 'config.json': configText(ctx) });
     try {
+      const setDir = opts.configSet ? await writeConfigSetDir(join(dirname(files.paths['config.json']!), 'config'), ctx.config).catch((err: unknown) => {
+        throw new HookError(`command ${command} for ${target.id}: cannot deliver the config set: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }) : undefined;
       const generation = generationOf(ctx);
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -328,8 +338,10 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
         CONFGATE_ROLLOUT_ID: ctx.rolloutId,
         CONFGATE_ATTEMPT: String(ctx.attempt),
         CONFGATE_CONFIG_FILE: files.paths['config.json'],
+        ...(setDir === undefined ? {} : { CONFGATE_CONFIG_DIR: setDir }),
         ...(ctx.fence === undefined ? {} : { CONFGATE_FENCE: String(ctx.fence) }),
       };
+      if (setDir === undefined) delete env['CONFGATE_CONFIG_DIR'];
       if (generation !== undefined) env['CONFGATE_GENERATION'] = String(generation);
       else delete env['CONFGATE_GENERATION'];
       // Fencing, right before the spawn (the engine checked before the call; writing the config file took time)
