@@ -15,7 +15,7 @@ import { ConfgateError, OptionsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import type { AnalysisFinding } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
-import { formatReport, formatRolloutReport, reportSources, type TimedRolloutEvent } from '../report/index.js';
+import { formatReport, formatRolloutReport, type TimedRolloutEvent } from '../report/index.js';
 import { safeText } from '../report/util.js';
 import {
   commandApprovalHook,
@@ -45,7 +45,7 @@ import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store
 import { formatDuration, tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
 import { UsageError } from './main.js';
-import { isFolderArg, maskerOf, nameOf, readSet, usableValue } from './set.js';
+import { isFolderArg, maskerOf, nameOf, readSet, sourcesOf, usableValue } from './set.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -631,7 +631,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
         if (report.verdict === 'block') {
           io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
-          if (reportFile !== undefined) writeReport(io, h.resolveFile(io, reportFile), () => formatReport(report, 'html', { toolVersion: VERSION, sources: reportSources(report, [proposed, current], { policy }), scoring: policy.scoring }));
+          if (reportFile !== undefined) writeReport(io, h.resolveFile(io, reportFile), () => formatReport(report, 'html', { toolVersion: VERSION, sources: sourcesOf(report, [proposed, current], policy), scoring: policy.scoring }));
           if (format === 'json') io.stdout(JSON.stringify({ status: 'blocked', verdict: report.verdict, score: report.score, findings: report.findings }, null, 2) + '\n');
           return 1;
         }
