@@ -98,8 +98,9 @@ describe('commandHook: process groups', () => {
     const pidFile = path.join(work, 'grandchild-timeout.pid');
     // the grandchild keeps "deploying" (appending a line every 20ms) until killed
     const file = script('slow-apply.sh', `(while true; do echo x >> "${beat}"; sleep 0.02; done) &\necho $! > "${pidFile}"\nwait`);
-    const hook = commandHook(file, [], { timeout: 400 });
-    await expect(hook(target, ctx())).rejects.toThrow(/timed out after 400ms and was killed/);
+    // 3 s: long enough for the script to start its grandchild and write its pid on a loaded machine.
+    const hook = commandHook(file, [], { timeout: 3000 });
+    await expect(hook(target, ctx())).rejects.toThrow(/timed out after 3000ms and was killed/);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await sleep(100);
     const after = lines(beat);
