@@ -147,7 +147,7 @@ export function createAnalysis(metrics: readonly AnalysisMetric[], options: Anal
   const counters = new Map<string, Counter>(); // `${stage}\0${metric}\0${target}`
   const readings = new Map<string, number[]>(); // `${stage}\0${metric}\0${target}` → values after the change (judge metrics)
   const before = new Map<string, number[]>(); // `${metric}\0${target}` → values before the change
-  const stageQueries = new Map<string, { at: number; result: Promise<Measurement[]> }>();
+  const stageQueries = new Map<string, { at: number; result: Promise<Map<string, Measurement>> }>();
   const measurements: StageMeasurement[] = [];
   const findings: AnalysisFinding[] = [];
   const held = new Set<string>();
@@ -173,15 +173,16 @@ export function createAnalysis(metrics: readonly AnalysisMetric[], options: Anal
       // One query per round for the whole stage, shared by the stage's targets' health calls of that round.
       const key = `${ctx.stage.index}\0${metric.name}`;
       const cached = stageQueries.get(key);
-      let result: Promise<Measurement[]>;
+      let result: Promise<Map<string, Measurement>>;
       if (cached && now() - cached.at < metric.intervalMs / 2) result = cached.result;
       else {
-        result = measure(metric, { targets: ctx.stage.targets, stage, signal: ctx.signal, ...env });
+        // indexed by target id: every target of the stage looks its own measurement up (no scan per target)
+        result = measure(metric, { targets: ctx.stage.targets, stage, signal: ctx.signal, ...env }).then((ms) => new Map(ms.map((m) => [m.targetId, m])));
         stageQueries.set(key, { at: now(), result });
         result.catch(() => stageQueries.delete(key));
       }
       const all = await result;
-      return all.find((m) => m.targetId === target.id) ?? { metric: metric.name, targetId: target.id, phase: metric.noData === 'inconclusive' ? 'Inconclusive' : 'Failed', message: 'no data' };
+      return all.get(target.id) ?? { metric: metric.name, targetId: target.id, phase: metric.noData === 'inconclusive' ? 'Inconclusive' : 'Failed', message: 'no data' };
     }
     const [m] = await measure(metric, { targets: [target], stage, signal: ctx.signal, ...env });
     return m!;
