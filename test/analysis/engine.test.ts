@@ -2,8 +2,8 @@
 // events and journal records, findings in the result, and the stage-end judge (baselines of the same failure domain
 // still on the LKG, or `baseline: self` from readings taken before each apply). Metrics come from a real loopback HTTP
 // server (the web provider) whose answers depend on the config each target runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPolicy, MemoryJournal, planRollout, rolloutOptionsFromPolicy, runRollout } from '../../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { loadPolicy, MemoryJournal, planRollout, resumeRollout, rolloutOptionsFromPolicy, runRollout } from '../../src/index.js';
 import type { JournalRecord, MeasurementEvent, RolloutEvent, RunOptions, Target } from '../../src/index.js';
 import { MetricsServer } from './harness.js';
 
@@ -13,13 +13,14 @@ const runs = new Map<string, 'lkg' | 'new'>();
 let newLatency = 0; // added to latency on the new config
 let newErrors = 0.001;
 let farExtra = 0; // extra latency of the `far` region, whatever the config
+let exporterDown = false; // no data for targets on the new config
 const regionOf = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'near' : 'far');
 const server = new MetricsServer((id) => {
   const n = Number(id.slice(1));
   const onNew = runs.get(id) === 'new';
   // deterministic spread between targets (no ties), no time dependence
   const latency = 100 + ((n * 7) % 11) * 0.37 + n * 0.001 + (regionOf(id) === 'far' ? farExtra : 0) + (onNew ? newLatency : 0);
-  return { latency, errors: onNew ? newErrors : 0.001 };
+  return { latency, errors: onNew ? (exporterDown ? null : newErrors) : 0.001 };
 }, TOKEN);
 
 const targets: Target[] = Array.from({ length: 24 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, labels: { region: regionOf(`t${i}`) } }));
@@ -112,6 +113,34 @@ describe('runRollout({ analysis })', () => {
     expect(result.status).toBe('rolled-back');
     expect(result.reason).toMatch(/HTTP 401/);
     expect(JSON.stringify(result)).not.toContain('wrong-token-123');
+  }, 60_000);
+
+  it('no data past inconclusiveLimit holds (held after holdTimeout); resumeRollout forward with the same analysis completes once data is back', async () => {
+    newErrors = 0.001;
+    exporterDown = true;
+    onTestFinished(() => void (exporterDown = false));
+    const metrics = `      - name: error-ratio
+        ${web('errors')}
+        successCondition: result <= 0.01
+        noData: inconclusive
+        inconclusiveLimit: 2
+`;
+    const { result, journal } = await rollout(metrics, { holdTimeout: 300 });
+    expect(result.status).toBe('held');
+    expect(result.reason).toMatch(/health inconclusive.*metric "error-ratio" on t\d\d: no data; \d+ inconclusive measurements > inconclusiveLimit 2/);
+    expect(result.analysis!.findings[0]).toMatchObject({ metric: 'error-ratio', kind: 'inconclusive', condition: 'result <= 0.01' });
+    exporterDown = false;
+    const fromPolicy = rolloutOptionsFromPolicy(policyWith(metrics));
+    const resumed = await resumeRollout(journal, {
+      ...fromPolicy,
+      analysis: { ...fromPolicy.analysis!, env: { METRICS_AUTH: `Bearer ${TOKEN}` } },
+      forward: true,
+      apply: (t) => void runs.set(t.id, 'new'),
+      rollback: (t) => void runs.set(t.id, 'lkg'),
+    });
+    expect(resumed.status).toBe('completed');
+    expect([...runs.values()].every((v) => v === 'new')).toBe(true);
+    expect((await journal.read()).some((r) => r.type === 'measurement' && r.phase === 'Successful' && r.value === 0.001)).toBe(true);
   }, 60_000);
 
   it('beside a health hook both must pass', async () => {
