@@ -192,6 +192,10 @@ export type {
   WebSpec,
 } from './analysis/index.js';
 
+// Notifications (webhook, Slack) of gate and rollout events
+export { createNotifier, eventSummary, gateEvent, NOTIFY_EVENTS, notifyNames } from './notify/index.js';
+export type { FlushOutcome, GateEvent, NotifiableEvent, Notifier, NotifierOptions, NotifyEventName, NotifyFailedEvent, NotifySpec, SlackSpec, WebhookSpec } from './notify/index.js';
+
 // Reports
 export { ANNOTATIONS_PER_LEVEL, formatChanges, formatPlan, formatReport, formatRolloutReport, REPORT_FORMATS, reportSources, RULES, toSarif } from './report/index.js';
 export type {

@@ -31,6 +31,8 @@ import { diffConfigSets } from '../set/diff.js';
 import { historyCommand, unlockCommand } from './store.js';
 import { VERSION } from '../version.js';
 import { createMasker, maskPlan } from '../secrets.js';
+import { gateEvent } from '../notify/index.js';
+import { cliNotifier, finishNotifier } from './notify.js';
 
 /** Streams and environment of one CLI run (injected for tests). */
 export interface CliIo {
@@ -139,7 +141,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout(`${VERSION}\n`);
         return 0;
       case 'check':
-        return check(rest, io);
+        return await check(rest, io);
       case 'diff':
         return diff(rest, io);
       case 'plan':
@@ -392,7 +394,7 @@ function readInput(io: CliIo, file: string, policy: ResolvedPolicy, stdinName: s
   return loadConfig({ text, file: stdinName }, { file: stdinName, limits: policy.limits.input });
 }
 
-function check(args: readonly string[], io: CliIo): number {
+async function check(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { ...CHECK_OPTIONS, ...CHECK_ONLY_OPTIONS }, 0, io.env);
   if (values['format'] === undefined && io.env['CONFGATE_FORMAT']) values['format'] = io.env['CONFGATE_FORMAT'];
   const format = formatOf<ReportFormat>(values, CHECK_FORMATS);
@@ -420,6 +422,7 @@ function check(args: readonly string[], io: CliIo): number {
   const sarifRootRaw = str(values, 'sarif-root');
   const root = sarifRootRaw !== undefined ? resolveFile(io, sarifRootRaw) : (findGitRoot(io.cwd) ?? io.cwd);
 
+  const notifier = cliNotifier(policy, io); // before evaluating: a bad `notify` entry is exit 2
   const gate = createGate(policy);
   const report = gate.evaluate({
     proposed,
@@ -454,6 +457,8 @@ function check(args: readonly string[], io: CliIo): number {
       io.stderr(`confgate: could not write $GITHUB_STEP_SUMMARY (${err instanceof Error ? err.message : String(err)})\n`);
     }
   }
+  notifier?.notify(gateEvent(report));
+  await finishNotifier(notifier, io);
   // An output that could not be written is an error (exit 2) unless the push is blocked anyway (exit 1).
   return writeFailed && code === 0 ? 2 : code;
 }

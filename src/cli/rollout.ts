@@ -39,6 +39,8 @@ import { createMasker } from '../secrets.js';
 import type { Change, ConfigDoc, GateReport, JsonValue, Target } from '../types.js';
 import type { JournalRecord } from '../rollout/types.js';
 import { VERSION } from '../version.js';
+import { gateEvent, type Notifier } from '../notify/index.js';
+import { cliNotifier, finishNotifier } from './notify.js';
 import { auditFromEnv, isPostgresUrl, JOURNAL_KEY_ENV, openJournal } from '../store/index.js';
 import type { FileJournalOptions, LeasedJournal, PostgresJournalOptions, StoreOptions, SuppliedDocuments } from '../store/index.js';
 import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store.js';
@@ -492,6 +494,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   const timed: TimedRolloutEvent[] = [];
   let maskText = (s: string): string => s;
   let gateReport: GateReport | undefined;
+  let notifier: Notifier | undefined;
 
   const env = definedEnv(io.env);
   const auth = env[AUTH_ENV];
@@ -542,7 +545,17 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     progress.event(e);
     if (eventsSpec !== undefined) writeEvent(e);
     if (reportFile !== undefined) timed.push({ ts: new Date().toISOString(), ...(mask(e) as RolloutEvent) });
+    notifier?.notify(e);
   };
+  // the policy's `notify:` entries (payloads masked like --events; a failed delivery is a line on stderr and an event)
+  const notifierFor = (policy: ResolvedPolicy): Notifier | undefined =>
+    cliNotifier(policy, io, {
+      mask: <T>(v: T): T => mask(v as unknown as RolloutEvent) as T,
+      onFailure: (f) => {
+        if (eventsSpec !== undefined) writeEvent(f as unknown as RolloutEvent);
+      },
+      ...(reportFile !== undefined ? { reportUrl: h.resolveFile(io, reportFile) } : {}),
+    });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
   process.once('SIGINT', onSignal);
@@ -571,6 +584,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     } else {
       const apply = hookFrom(h.requireStr(values, 'apply'), io, hookOpts(hookTimeout));
       const policy = h.policyOf(io, h.str(values, 'policy'));
+      notifier = notifierFor(policy);
       const hc = policy.rollout.health;
       // a zero health timeout would fail every check (and runRollout rejects it under its own option name)
       if (!(hc.timeoutMs > 0)) throw new UsageError(`the policy's \`rollout.health.timeout\` must be greater than 0, got ${hc.timeoutMs}ms`);
@@ -628,6 +642,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         mask = (e) => masker.value(e as unknown as JsonValue);
         maskText = masker.text;
         const report = (gateReport = createGate(policy).evaluate({ proposed, current, targets, at: h.atOf(values, io), ...(override ? { override } : {}), ...(revert ? { revert } : {}) }));
+        notifier?.notify(gateEvent(report));
         io.stderr(formatReport(report, 'text', { color: Boolean(io.isErrTTY) && !io.env['NO_COLOR'] }));
         if (report.verdict === 'block') {
           io.stderr('confgate: the gate blocked this push; no hook was called, nothing was changed\n');
@@ -700,5 +715,6 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
     progress.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    await finishNotifier(notifier, io);
   }
 }

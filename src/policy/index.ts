@@ -676,6 +676,7 @@ export function resolvePolicy(doc: unknown, options: ResolvePolicyOptions = {}):
   if (schema) resolved.schema = schema;
   if (schemaFile !== undefined) resolved.schemaFile = schemaFile;
   if (limits.maxBytes !== undefined) resolved.limits.maxBytes = tryParseSize(limits.maxBytes)!;
+  if (d.notify !== undefined) resolved.notify = d.notify.map((n) => ({ ...n, on: [...n.on] }));
   if (d.rollout?.scope !== undefined) resolved.rollout.scope = d.rollout.scope;
   if (d.rollout?.failureDomain !== undefined) resolved.rollout.failureDomain = d.rollout.failureDomain;
   if (d.rollout?.redundancy !== undefined) resolved.rollout.redundancy = d.rollout.redundancy;

@@ -1,3 +1,4 @@
+import type { NotifySpec } from '../notify/types.js';
 import type { ResolvedRule, RuleSpec } from '../rules/types.js';
 import type { InputLimits, JsonObject, LabelSelector, StageSpec, StrategySpec, WindowKind, WindowSpec } from '../types.js';
 import type { AnalysisSpec, ResolvedAnalysis } from '../analysis/policy.js';
@@ -128,6 +129,8 @@ export interface PolicyDocument {
   files?: FilesSpec;
   windows?: WindowSpec[];
   windowImports?: WindowImportSpec[];
+  /** Notifications (webhook, Slack) of chosen gate and rollout events (see `NotifySpec`). */
+  notify?: NotifySpec[];
   scoring?: {
     /** Score at or above which the gate warns. @default 40 */
     warn?: number;
@@ -203,6 +206,8 @@ export interface ResolvedPolicy {
   };
   /** Policy windows plus imported ones. */
   windows: WindowSpec[];
+  /** The policy's `notify` entries, as written (URLs and `env:` headers are resolved when a notifier is created). */
+  notify?: NotifySpec[];
   scoring: { warn: number; block: number; tiers: TierSpec[] };
   rollout: {
     /** The stages: as written, or expanded from `strategy`. */
