@@ -6,6 +6,7 @@
 import { createNotifier, type Notifier, type NotifyFailedEvent } from '../notify/index.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { safeText } from '../report/util.js';
+import type { JsonValue } from '../types.js';
 import type { CliIo } from './main.js';
 
 /** Environment variable: how long (ms) a command waits for notifications in flight before it returns. @default 15000 */
@@ -17,7 +18,7 @@ export const REPORT_URL_ENV = 'CONFGATE_REPORT_URL';
 export function cliNotifier(
   policy: ResolvedPolicy,
   io: CliIo,
-  opts: { mask?: <T>(v: T) => T; onFailure?: (f: NotifyFailedEvent) => void; reportUrl?: string | undefined } = {},
+  opts: { mask?: (v: JsonValue) => JsonValue; onFailure?: (f: NotifyFailedEvent) => void; reportUrl?: string | undefined } = {},
 ): Notifier | undefined {
   if (!policy.notify || policy.notify.length === 0) return undefined;
   const reportUrl = io.env[REPORT_URL_ENV] || opts.reportUrl;

@@ -550,7 +550,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   // the policy's `notify:` entries (payloads masked like --events; a failed delivery is a line on stderr and an event)
   const notifierFor = (policy: ResolvedPolicy): Notifier | undefined =>
     cliNotifier(policy, io, {
-      mask: <T>(v: T): T => mask(v as unknown as RolloutEvent) as T,
+      mask: (v) => mask(v as unknown as RolloutEvent) as JsonValue,
       onFailure: (f) => {
         if (eventsSpec !== undefined) writeEvent(f as unknown as RolloutEvent);
       },

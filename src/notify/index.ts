@@ -10,21 +10,22 @@
  */
 import { OptionsError } from '../errors.js';
 import { tryParseDuration } from '../units.js';
-import type { Finding, GateReport } from '../types.js';
+import type { RolloutEvent } from '../rollout/types.js';
+import type { Finding, GateReport, JsonValue } from '../types.js';
 import { NOTIFY_EVENTS, type GateEvent, type NotifyFailedEvent, type NotifySpec } from './types.js';
 
 export { NOTIFY_EVENTS } from './types.js';
 export type { GateEvent, NotifyEventName, NotifyFailedEvent, NotifySpec, SlackSpec, WebhookSpec } from './types.js';
 
 /** Something `notify()` accepts: a rollout event, a gate event, or any event object with a `type`. */
-export type NotifiableEvent = { type: string } & object;
+export type NotifiableEvent = RolloutEvent | GateEvent | NotifyFailedEvent | { type: string; [key: string]: unknown };
 
 /** Options of {@link createNotifier}. */
 export interface NotifierOptions {
   /** Environment for `env:NAME` URLs and header values. @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Masks secrets in a payload before it leaves (pass a masker's `value`). @default identity */
-  mask?: (<T>(value: T) => T) | undefined;
+  mask?: ((value: JsonValue) => JsonValue) | undefined;
   /** Called once per delivery that failed for good. @default none */
   onFailure?: ((failure: NotifyFailedEvent) => void) | undefined;
   /** Base of the doubling back-off between attempts: milliseconds or a duration string. @default '500ms' */
@@ -170,7 +171,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export function createNotifier(specs: readonly NotifySpec[], options: NotifierOptions = {}): Notifier {
   const env = options.env ?? process.env;
   const channels = channelsOf(specs, env);
-  const mask = options.mask ?? (<T>(v: T): T => v);
+  const mask = options.mask ?? ((v: JsonValue): JsonValue => v);
   const doFetch = options.fetch ?? globalThis.fetch;
   const backoffMs = options.backoff === undefined ? 500 : tryParseDuration(options.backoff);
   if (backoffMs === undefined || backoffMs < 0) throw new OptionsError(`\`backoff\` must be a duration like 500ms, got ${JSON.stringify(options.backoff)}`);
@@ -227,7 +228,7 @@ export function createNotifier(specs: readonly NotifySpec[], options: NotifierOp
         const names = notifyNames(event);
         const targets = channels.filter((c) => names.some((n) => c.on.has(n)));
         if (targets.length === 0) return;
-        const payload = mask({ v: 1, ts: now().toISOString(), ...(event as object) } as Record<string, unknown>);
+        const payload = mask({ v: 1, ts: now().toISOString(), ...(event as object) } as JsonValue) as Record<string, unknown>;
         const json = JSON.stringify(payload);
         for (const c of targets) {
           if (inFlight.size >= maxPending) {
@@ -236,7 +237,7 @@ export function createNotifier(specs: readonly NotifySpec[], options: NotifierOp
           }
           let body = json;
           if (c.kind === 'slack') {
-            const link = options.reportUrl ? `\nreport: ${slackEscape(mask(options.reportUrl))}` : '';
+            const link = options.reportUrl ? `\nreport: ${slackEscape(String(mask(options.reportUrl)))}` : '';
             body = JSON.stringify({ text: `confgate: ${slackEscape(eventSummary(payload))}${link}` });
           }
           const p: Promise<void> = deliver(c, event.type, body)
