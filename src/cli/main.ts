@@ -83,7 +83,7 @@ Usage:
   confgate control pause|continue|promote|abort [--journal FILE|URL] [--scope NAME] [--reason TEXT]
   confgate status  [--journal FILE|URL] [--scope NAME] [--format text|json|html]
   confgate unlock  [--journal FILE|URL] [--scope NAME] [--force ROLLOUT-ID] [--format text|json]
-  confgate history [--journal FILE|URL] [--scope NAME] [--limit N] [--format text|json]
+  confgate history [--journal FILE|URL] [--scope NAME] [--limit N] [--rollout ID] [--format text|json|ndjson]
   confgate test    [DIR] [--policy FILE] [--format text|json|junit]   (policy unit tests; DIR
                    defaults to confgate-tests/ next to the policy)
   confgate --version | --help

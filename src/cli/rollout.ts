@@ -534,16 +534,18 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       throw new UsageError(`--events ${eventsSpec} cannot be written: ${(err as Error).message}`);
     }
   }
+  // the same line is kept in the store (`confgate history --rollout ID --format ndjson` gives the stream back)
   const writeEvent = (e: RolloutEvent): void => {
     const line = `${JSON.stringify({ v: 1, ts: new Date().toISOString(), ...(mask(e) as object) })}\n`;
     if (eventsFile !== undefined) appendFileSync(eventsFile, line);
-    else io.stdout(line);
+    else if (eventsSpec !== undefined) io.stdout(line);
+    leased?.recordEvent(line.slice(0, -1));
   };
 
   const progress = new RolloutProgress(io, Boolean(io.isErrTTY));
   const onEvent = (e: RolloutEvent): void => {
     progress.event(e);
-    if (eventsSpec !== undefined) writeEvent(e);
+    writeEvent(e);
     if (reportFile !== undefined) timed.push({ ts: new Date().toISOString(), ...(mask(e) as RolloutEvent) });
     notifier?.notify(e);
   };

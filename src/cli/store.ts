@@ -129,10 +129,17 @@ function historyText(entries: HistoryEntry[], scope: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `confgate history --journal FILE|URL [--scope S] [--limit N] [--format text|json]`. */
+/**
+ * `confgate history --journal FILE|URL [--scope S] [--limit N] [--rollout ID] [--format text|json|ndjson]`.
+ * `--format ndjson` exports one rollout's event stream (`--rollout ID`, default the newest): the lines `confgate
+ * rollout --events` wrote, secrets masked, kept in the store.
+ */
 export async function historyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const v = parse(args, { ...COMMON, limit: { type: 'string' } });
-  const format = formatOf(v['format']);
+  const v = parse(args, { ...COMMON, limit: { type: 'string' }, rollout: { type: 'string' } });
+  const ndjson = v['format'] === 'ndjson';
+  const format = ndjson ? 'json' : formatOf(v['format']);
+  const rollout = v['rollout'] as string | undefined;
+  if (rollout !== undefined && rollout.trim() === '') throw new UsageError('--rollout needs a rollout id (see `confgate history`)');
   const location = journalLocation(v['journal'] as string | undefined, io);
   const scope = scopeOf(v['scope'] as string | undefined, undefined, undefined);
   if (isPostgresUrl(location) && scope === undefined) throw new UsageError('--scope is required with a PostgreSQL journal');
@@ -141,7 +148,18 @@ export async function historyCommand(args: readonly string[], io: CliIo): Promis
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number >= 1, got ${JSON.stringify(limitRaw)}`);
   const j = cliJournal(location, io, scope === undefined ? {} : { scope });
   try {
-    const entries = await j.history(limit);
+    let entries = await j.history(rollout === undefined ? limit : Number.MAX_SAFE_INTEGER);
+    if (rollout !== undefined) entries = entries.filter((e) => e.id === rollout);
+    if (ndjson) {
+      const id = rollout ?? entries[0]?.id;
+      if (id === undefined) throw new UsageError(`scope ${j.scope} has no rollout to export`);
+      if (rollout !== undefined && entries.length === 0) throw new UsageError(`scope ${j.scope} has no rollout ${rollout} (see \`confgate history\`)`);
+      const lines = await j.readEvents(id);
+      if (lines.length === 0) throw new UsageError(`no event stream was kept for rollout ${id} (it was started by a confgate without event export, or through the library without recordEvent)`);
+      io.stdout(`${lines.join('\n')}\n`);
+      return 0;
+    }
+    if (rollout !== undefined && entries.length === 0) throw new UsageError(`scope ${j.scope} has no rollout ${rollout} (see \`confgate history\`)`);
     io.stdout(format === 'json' ? `${JSON.stringify({ scope: j.scope, rollouts: entries }, null, 2)}\n` : historyText(entries, j.scope));
     return 0;
   } finally {

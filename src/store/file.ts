@@ -99,6 +99,12 @@ export class FileJournal implements LeasedJournal {
   #claimedAt: number | undefined;
   /** Targets of the unfinished rollout the last read found (a resume claims them again with its own token). */
   #unfinished: string[] | undefined;
+  /** The rollout this journal writes (the last started or read): event lines are kept under its id. */
+  #rolloutId = '';
+  /** Event lines not written yet: `[rollout id, line]`. */
+  #events: [string, string][] = [];
+  #eventsTimer: NodeJS.Timeout | undefined;
+  #eventsHandle: FileHandle | undefined;
 
   static {
     appendJsonLines = (journal, text) => journal.#appendText(text, true);
@@ -305,6 +311,7 @@ export class FileJournal implements LeasedJournal {
       for (const r of records) {
         if (r.type === 'rollout.started') {
           startedId = r.id;
+          this.#rolloutId = r.id;
           claim = r.plan.waves.flatMap((w) => w.targets.map((t) => t.id));
           text += `${JSON.stringify(sealStarted(r as unknown as Record<string, unknown>, key))}\n`;
           text += `${JSON.stringify(this.#auditRecord(r))}\n`;
@@ -437,6 +444,8 @@ export class FileJournal implements LeasedJournal {
       checker.add(i + 1, d.fence, r);
     }
     this.#unfinished = unfinishedTargets(checker.out.records);
+    const lastStarted = checker.out.records.findLast((r) => r.type === 'rollout.started');
+    if (lastStarted?.type === 'rollout.started') this.#rolloutId = lastStarted.id;
     return checker.out;
   }
 
@@ -448,8 +457,87 @@ export class FileJournal implements LeasedJournal {
     return out.records;
   }
 
+  /** The event-stream side file: `<path>.events`, one JSON line `{ r: rollout id, f: token, e: event line }` each. */
+  get eventsPath(): string {
+    return `${this.path}.events`;
+  }
+
+  /**
+   * Keep one line of the rollout's event stream (what `confgate rollout --events` writes: NDJSON, secrets already
+   * masked by the caller) under the current rollout's id, for `confgate history --format ndjson`. Buffered: written
+   * (with this lease's token, after the same fence check as journal records) within 200 ms, or by `unlock()`. A
+   * holder that lost its lease keeps none. The journal is the rollout's truth; a failure to keep events is ignored.
+   */
+  recordEvent(line: string): void {
+    if (this.#lost || this.#lease.token === undefined) return;
+    this.#events.push([this.#rolloutId, line]);
+    if (this.#events.length >= 2000) void this.#flushEvents();
+    else if (this.#eventsTimer === undefined) {
+      this.#eventsTimer = setTimeout(() => void this.#flushEvents(), 200);
+      this.#eventsTimer.unref();
+    }
+  }
+
+  #flushEvents(): Promise<void> {
+    if (this.#eventsTimer !== undefined) clearTimeout(this.#eventsTimer);
+    this.#eventsTimer = undefined;
+    const batch = this.#events;
+    this.#events = [];
+    if (batch.length === 0) return this.#queue;
+    const run = async (): Promise<void> => {
+      const token = this.#lease.token;
+      if (this.#lost || token === undefined) return;
+      this.#eventsHandle ??= await open(this.eventsPath, FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW, 0o600);
+      await this.#lease.check();
+      let out = '';
+      for (const [r, e] of batch) out += `${JSON.stringify({ r, f: token, e })}\n`;
+      await this.#eventsHandle.writeFile(out, 'utf8');
+    };
+    this.#queue = this.#queue.then(run).catch(() => undefined);
+    return this.#queue;
+  }
+
+  /**
+   * The event stream kept for rollout `rolloutId` (its NDJSON lines, in order; `[]` when none was kept). Lines of a
+   * holder that had lost its lease (a lower token after a higher one) are left out.
+   */
+  async readEvents(rolloutId: string): Promise<string[]> {
+    let text: string;
+    try {
+      const fh = await open(this.eventsPath, FS.O_RDONLY | FS.O_NOFOLLOW);
+      try {
+        text = await fh.readFile('utf8');
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw journalError(`cannot read the event stream ${this.eventsPath}`, err);
+    }
+    const out: string[] = [];
+    let highest = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let x: { r?: unknown; f?: unknown; e?: unknown };
+      try {
+        x = JSON.parse(line) as typeof x;
+      } catch {
+        continue; // torn by a crash mid-write
+      }
+      if (typeof x.f !== 'number' || typeof x.e !== 'string') continue;
+      if (x.f < highest) continue;
+      highest = x.f;
+      if (x.r === rolloutId) out.push(x.e);
+    }
+    return out;
+  }
+
   /** Close the file and give the lease up (only when still this journal's). */
   async unlock(): Promise<void> {
+    await this.#flushEvents();
+    const eh = this.#eventsHandle;
+    this.#eventsHandle = undefined;
+    if (eh) await eh.sync().catch(() => undefined).then(() => eh.close().catch(() => undefined));
     await this.#queue;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;

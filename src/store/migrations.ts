@@ -59,6 +59,17 @@ export const MIGRATIONS: readonly string[] = [
      ts timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (scope, seq)
    );`,
+  // 3: the event stream of each rollout (the NDJSON lines of \`confgate rollout --events\`, secrets masked), one row per batch
+  `CREATE TABLE {s}.events (
+     scope text NOT NULL,
+     seq bigserial NOT NULL,
+     rollout_id text NOT NULL,
+     fence bigint NOT NULL,
+     lines text NOT NULL,
+     PRIMARY KEY (scope, seq)
+   );
+   ALTER TABLE {s}.events ALTER COLUMN lines SET STORAGE EXTERNAL;
+   CREATE INDEX events_by_rollout ON {s}.events (scope, rollout_id, seq);`,
 ];
 
 /** Bring `schema` to the newest version. Returns the version before and after. */

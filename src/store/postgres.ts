@@ -115,6 +115,9 @@ export class PostgresJournal implements LeasedJournal {
   #claimedAt: number | undefined;
   /** Targets of the unfinished rollout the last read found (a resume claims them again with its own token). */
   #unfinished: string[] | undefined;
+  /** Event lines not written yet: `[rollout id, line]`. */
+  #events: [string, string][] = [];
+  #eventsTimer: NodeJS.Timeout | undefined;
 
   /** @param url `postgres://user@host:port/db[?schema=name]` */
   constructor(url: string, options: PostgresJournalOptions = {}) {
@@ -507,8 +510,67 @@ export class PostgresJournal implements LeasedJournal {
     return out.records;
   }
 
+  /**
+   * Keep one line of the rollout's event stream (what `confgate rollout --events` writes: NDJSON, secrets already
+   * masked by the caller) under the current rollout's id, for `confgate history --format ndjson`. Buffered: inserted
+   * in one statement per batch, checked against this lease's token in that statement, within 200 ms or by
+   * `unlock()`. A holder that lost its lease keeps none; a failure to keep events is ignored (the journal is the
+   * rollout's truth).
+   */
+  recordEvent(line: string): void {
+    if (this.#lost || this.#token === undefined) return;
+    this.#events.push([this.#rolloutId, line]);
+    if (this.#events.length >= 2000) void this.#flushEvents();
+    else if (this.#eventsTimer === undefined) {
+      this.#eventsTimer = setTimeout(() => void this.#flushEvents(), 200);
+      this.#eventsTimer.unref();
+    }
+  }
+
+  #flushEvents(): Promise<void> {
+    if (this.#eventsTimer !== undefined) clearTimeout(this.#eventsTimer);
+    this.#eventsTimer = undefined;
+    const batch = this.#events;
+    this.#events = [];
+    if (batch.length === 0) return this.#queue;
+    const run = async (): Promise<void> => {
+      if (this.#lost || this.#token === undefined) return;
+      const ids: string[] = [];
+      const texts: string[] = [];
+      for (const [id, line] of batch) {
+        if (ids[ids.length - 1] === id) texts[texts.length - 1] += `\n${line}`;
+        else {
+          ids.push(id);
+          texts.push(line);
+        }
+      }
+      const pool = await this.#connect();
+      await pool.query(
+        `INSERT INTO ${this.#t('events')} (scope, rollout_id, fence, lines)
+         SELECT $1, t.id, l.token, t.lines FROM ${this.#t('leases')} l,
+           unnest($3::text[], $4::text[]) WITH ORDINALITY AS t(id, lines, n)
+         WHERE l.scope = $1 AND l.token = $2 AND l.state = 'held' ORDER BY t.n`,
+        [this.scope, this.#token, ids, texts],
+      );
+    };
+    this.#queue = this.#queue.then(run).catch(() => undefined);
+    return this.#queue;
+  }
+
+  /** The event stream kept for rollout `rolloutId` of this scope (its NDJSON lines, in order; `[]` when none was kept). */
+  async readEvents(rolloutId: string): Promise<string[]> {
+    try {
+      const pool = await this.#connect();
+      const r = await pool.query<{ lines: string }>(`SELECT lines FROM ${this.#t('events')} WHERE scope = $1 AND rollout_id = $2 ORDER BY seq`, [this.scope, rolloutId]);
+      return r.rows.flatMap((x) => x.lines.split('\n'));
+    } catch (err) {
+      throw dbError(`cannot read the event stream of rollout ${rolloutId} on scope ${this.scope} (${redactUrl(this.#url)})`, err);
+    }
+  }
+
   /** Give the lease up (only when still this journal's) and close the connections. */
   async unlock(): Promise<void> {
+    await this.#flushEvents();
     await this.#queue;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;

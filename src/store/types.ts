@@ -90,4 +90,12 @@ export interface LeasedJournal extends Journal {
   readCommands(afterSeq: number): Promise<OperatorCommandRecord[]>;
   /** In `salvage` mode: the writes that failed (and were not thrown). */
   readonly writeErrors: Error[];
+  /**
+   * Keep one line of the current rollout's event stream (the NDJSON of `confgate rollout --events`; secrets must be
+   * masked by the caller): buffered, written with the lease's token (a holder that lost its lease keeps none), at the
+   * latest by `unlock()`.
+   */
+  recordEvent(line: string): void;
+  /** The event stream kept for a rollout of this scope, in order (`[]` when none was kept). */
+  readEvents(rolloutId: string): Promise<string[]>;
 }

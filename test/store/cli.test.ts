@@ -1,11 +1,12 @@
 /** `confgate history` and `confgate unlock`, and the rollout's store options (--journal URL, --scope, --actor, --reason). */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { FileJournal } from '../../src/index.js';
-import { dropSchemas, freshSchema, PG_URL } from './pg.js';
+import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
+import pg from 'pg';
 
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-store-cli-'));
 const lockDir = path.join(root, 'locks');
@@ -103,4 +104,47 @@ describe('PostgreSQL store from the CLI', () => {
     expect(u.stdout).toMatch(/scope edge-prod: free/);
     expect((await cli(b, ['history'], { CONFGATE_JOURNAL: url })).stderr).toMatch(/--scope is required with a PostgreSQL journal/);
   });
+});
+
+describe('history --format ndjson: the event stream of one rollout, as --events wrote it', () => {
+  // an apply hook that echoes the config (with its secret) on stderr and fails on target b: the failure's message
+  // carries the secret into the events, where it must be masked
+  const LEAKY = JSON.stringify([process.execPath, '-e', "process.stderr.write(require('fs').readFileSync(process.env.CONFGATE_CONFIG_FILE, 'utf8')); process.exit(process.env.CONFGATE_TARGET_ID === 'b' ? 1 : 0)"]);
+  const SECRET = 'sk_live_abcdef123456';
+  const leaky = (dir: string): string[] => {
+    writeFileSync(path.join(dir, 'next.json'), JSON.stringify({ version: '1.0.1', token: SECRET, flag: true }));
+    return ['rollout', '--proposed', 'next.json', '--current', 'live.json', '--targets', 'edge-fleet.json', '--policy', 'confgate.yaml', '--apply', LEAKY, '--rollback', NOOP, '--events', 'events.ndjson'];
+  };
+
+  for (const store of ['file', 'postgres'] as const) {
+    it(`${store} store: equals the --events stream byte for byte, secrets masked, from another working directory`, async () => {
+      const dir = workdir();
+      const where = store === 'file' ? ['--journal', path.join(dir, 'confgate-rollout.journal')] : ['--journal', `${PG_URL}?schema=${schema}`, '--scope', 'ndjson-prod'];
+      // an earlier rollout on the same scope: its events must not be mixed in
+      expect((await cli(dir, [...rollout, ...where])).code).toBe(0);
+      const r = await cli(dir, [...leaky(dir), ...where]);
+      expect(r.code, r.stderr).toBe(1);
+      const events = readFileSync(path.join(dir, 'events.ndjson'), 'utf8');
+      expect(events).toMatch(/"type":"target.apply-failed"/);
+      expect(events).toMatch(/«secret sha256:[0-9a-f]{8}»/);
+      expect(events).not.toContain(SECRET);
+      const id = (JSON.parse(events.split('\n')[0]!) as { id: string }).id;
+      const elsewhere = workdir();
+      const byId = await cli(elsewhere, ['history', ...where, '--rollout', id, '--format', 'ndjson']);
+      expect(byId.code, byId.stderr).toBe(0);
+      expect(byId.stdout).toBe(events);
+      // without --rollout: the newest rollout of the scope
+      expect((await cli(elsewhere, ['history', ...where, '--format', 'ndjson'])).stdout).toBe(events);
+      // and the store keeps no raw secret in its event stream either
+      if (store === 'file') expect(readFileSync(path.join(dir, 'confgate-rollout.journal.events'), 'utf8')).not.toContain(SECRET);
+      else {
+        const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(schema)}.events WHERE lines LIKE $1`, [`%${SECRET}%`]);
+        expect(rows[0]!.n).toBe('0');
+      }
+      // the text history of that one rollout, and clear errors
+      const one = await cli(elsewhere, ['history', ...where, '--rollout', id]);
+      expect(one.stdout).toMatch(new RegExp(`1 rollout, newest first\\n.*${id}  ROLLED-BACK`));
+      expect(await cli(elsewhere, ['history', ...where, '--rollout', 'no-such-rollout', '--format', 'ndjson'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/has no rollout no-such-rollout/) });
+    });
+  }
 });

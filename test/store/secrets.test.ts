@@ -56,7 +56,7 @@ async function everythingStored(kind: 'file' | 'pg'): Promise<string> {
     return out;
   }
   const tables = await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [schema]);
-  expect(tables.map((x) => x.table_name).sort()).toEqual(['claims', 'commands', 'leases', 'meta', 'records', 'rollouts']);
+  expect(tables.map((x) => x.table_name).sort()).toEqual(['claims', 'commands', 'events', 'leases', 'meta', 'records', 'rollouts']);
   let out = '';
   for (const { table_name } of tables) {
     const rows = await sql<{ row: string }>(`SELECT t::text AS row FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table_name)} t`);
