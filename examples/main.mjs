@@ -2,6 +2,7 @@
 //
 // 1. Gate fixtures/example/next.json: the bot-feature file doubled by duplicate rows -> BLOCK.
 // 2. Gate fixtures/example/next-good.json: one weight tweaked, version bumped -> allowed.
+//    2b. Gate a config set (fixtures/example-set: base + per-region files): a cross-file rule blocks it.
 // 3. Roll the good push out over a simulated fleet in stages; one region's canary turns unhealthy
 //    during the bake, and the engine rolls back every changed target automatically.
 // 4. The same push on a healthy fleet whose canary metrics are not in yet: the engine HOLDS (neither advances nor
@@ -45,6 +46,19 @@ const good = gate.evaluate({ proposed: goodDoc, current: live, targets, at });
 process.stdout.write(formatReport(good, 'text', { color }));
 if (good.verdict === 'block' || !good.plan) {
   console.error('unexpected: the safe push was blocked or has no plan');
+  process.exit(1);
+}
+
+// 2b. A config set (README "Config sets"): a base file plus one file per region, judged as one push. The base file
+// renames a pool that a region still routes to: a cross-file CEL rule blocks it, located in the region's file.
+const setDir = path.join(here, '..', 'fixtures', 'example-set');
+const setRel = (f) => path.relative(process.cwd(), path.join(setDir, f));
+heading(`2b. confgate check --policy ${setRel('confgate.yaml')} --proposed ${setRel('proposed')} --current ${setRel('current')} --at ${at}`);
+const setGate = createGate(loadPolicy(setRel('confgate.yaml')));
+const setReport = setGate.evaluate({ proposed: setRel('proposed'), current: setRel('current'), at });
+process.stdout.write(formatReport(setReport, 'text', { color }));
+if (setReport.verdict !== 'block') {
+  console.error('unexpected: the config set with a route to a removed pool was not blocked');
   process.exit(1);
 }
 
