@@ -10,9 +10,10 @@
 //
 // Uses only the public API of the built package, as a deployment script would.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGate, formatPlan, formatReport, loadConfig, loadPolicy, MemoryJournal, normalizeTargets, runRollout } from '../dist/index.js';
+import { createGate, formatPlan, formatReport, formatRolloutReport, loadConfig, loadPolicy, MemoryJournal, normalizeTargets, reportSources, runRollout } from '../dist/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const example = path.join(here, '..', 'fixtures', 'example');
@@ -25,6 +26,15 @@ const gate = createGate(policy);
 const targets = normalizeTargets(loadConfig({ path: rel('targets.yaml') }).value, rel('targets.yaml'));
 const live = loadConfig({ path: rel('live.json') });
 
+// The HTML reports of the demo (gate and rollout) go here; their paths are printed at the end.
+const reportDir = path.join(process.cwd(), '.confgate', 'reports');
+const reports = [];
+const writeHtml = (name, html) => {
+  mkdirSync(reportDir, { recursive: true });
+  const file = path.join(reportDir, name);
+  writeFileSync(file, html);
+  reports.push(file);
+};
 const heading = (s) => console.log(`\n${'='.repeat(78)}\n${s}\n${'='.repeat(78)}`);
 
 // 0. The policy's own unit tests (`confgate test`): fixtures/example/confgate-tests/, one folder per case.
@@ -36,8 +46,11 @@ if (policyTests.status !== 0) {
 }
 
 heading(`1. confgate check --proposed ${rel('next.json')} --current ${rel('live.json')} --at ${at}`);
-const bad = gate.evaluate({ proposed: loadConfig({ path: rel('next.json') }), current: live, targets, at });
+const badDoc = loadConfig({ path: rel('next.json') });
+const bad = gate.evaluate({ proposed: badDoc, current: live, targets, at });
 process.stdout.write(formatReport(bad, 'text', { color }));
+// the same report as one self-contained HTML page, with the (masked) source lines around each finding
+writeHtml('gate-report.html', formatReport(bad, 'html', { sources: reportSources(bad, [badDoc, live], { policy }), scoring: policy.scoring }));
 console.log(`=> exit code ${bad.verdict === 'block' ? 1 : 0}: the doubled feature file never leaves CI.`);
 
 heading(`2. confgate check --proposed ${rel('next-good.json')} --current ${rel('live.json')} --at ${at}`);
@@ -82,6 +95,9 @@ const sleep = (ms, signal) =>
 // Bakes in the example policy are minutes long; the simulation compresses them to keep `npm start` short.
 const plan = { ...good.plan, waves: good.plan.waves.map((w) => ({ ...w, bakeMs: Math.min(w.bakeMs, 600) })) };
 
+// The rollout report is made from the journal's records and the events with their time (what `--report` does).
+const rolloutJournal = new MemoryJournal();
+const timed = [];
 const result = await runRollout({
   plan,
   proposed: goodDoc.value,
@@ -89,7 +105,7 @@ const result = await runRollout({
   changes: good.changes.changes,
   concurrency: 8,
   healthOptions: { interval: 100, timeout: 200, failureLimit: 0, successes: 1 },
-  journal: new MemoryJournal(),
+  journal: rolloutJournal,
   apply: async (target, ctx) => {
     await sleep(5, ctx.signal);
     fleet.set(target.id, 'proposed');
@@ -107,6 +123,7 @@ const result = await runRollout({
     fleet.set(target.id, 'lkg');
   },
   onEvent: (e) => {
+    timed.push({ ts: new Date().toISOString(), ...e });
     if (e.type === 'target.applying' || (e.type === 'health.result' && e.healthy)) return;
     const bits = Object.entries(e)
       .filter(([k]) => k !== 'type' && k !== 'metrics')
@@ -121,6 +138,7 @@ console.log(`\nRollout ${result.status.toUpperCase()}${result.reason ? `: ${resu
 console.log(`  target states: ${JSON.stringify(counts)}`);
 const stillChanged = [...fleet.entries()].filter(([, v]) => v !== 'lkg').map(([k]) => k);
 console.log(`  targets still on the new config: ${stillChanged.length === 0 ? 'none (every changed target is back on the LKG)' : stillChanged.join(', ')}`);
+writeHtml('rollout-report.html', formatRolloutReport({ records: await rolloutJournal.read(), result, events: timed, gate: good }));
 
 heading('4. A hold and an operator decision');
 // The same push again, on a healthy fleet, but the canary's metrics provider has no data yet: its health answers
@@ -170,3 +188,6 @@ if (analysisResult.status !== 'rolled-back') {
   console.error('unexpected: the metric did not roll the bad push back');
   process.exitCode = 1;
 }
+
+heading('HTML reports (open them in a browser; self-contained, no network)');
+for (const file of reports) console.log(`  ${path.relative(process.cwd(), file)}`);

@@ -12,9 +12,12 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { createMasker } from '../../src/secrets.js';
+import { MetricsServer } from '../analysis/harness.js';
 import {
   formatRolloutReport,
   loadConfig,
+  loadPolicy,
+  rolloutOptionsFromPolicy,
   MemoryJournal,
   planRollout,
   runRollout,
@@ -242,6 +245,63 @@ describe('rollout report from the journal, the result and the events', () => {
     expect(html).toContain('No times are known');
     expect(html.match(/class="cell /g)?.length).toBe(targets.length);
   });
+});
+
+describe('rollout report with the engine\'s analysis (measurements, the judge, findings)', () => {
+  // metrics from a real loopback HTTP server (the web provider): the new config is 30 ms slower
+  const runs = new Map<string, 'lkg' | 'new'>();
+  const region = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'near' : 'far');
+  const server = new MetricsServer((id) => {
+    const n = Number(id.slice(1));
+    return { latency: 100 + ((n * 7) % 11) * 0.37 + n * 0.001 + (runs.get(id) === 'new' ? 30 : 0), errors: 0.001 };
+  });
+  beforeAll(() => server.start());
+  afterAll(() => server.stop());
+
+  it('renders measurements per metric and stage against their condition, and the judge\'s verdict, from the journal alone', async () => {
+    const fleet: Target[] = Array.from({ length: 24 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, labels: { region: region(`t${i}`) } }));
+    for (const t of fleet) runs.set(t.id, 'lkg');
+    const web = (p: string) => `web: { url: '${server.url}/m/{{target.id}}', jsonPath: $.${p} }`;
+    const policy = loadPolicy({
+      text: `version: 1\nrollout:\n  failureDomain: region\n  health: { interval: 20ms, timeout: 5s }\n  analysis:\n    metrics:\n      - name: latency\n        ${web('latency')}\n        judge: { baseline: lkg, direction: increase, tolerance: 5%, alpha: 0.05 }\n      - name: errors\n        ${web('errors')}\n        successCondition: result <= 0.01\n`,
+    });
+    const fromPolicy = rolloutOptionsFromPolicy(policy);
+    const journal = new MemoryJournal();
+    const res = await runRollout({
+      ...fromPolicy,
+      plan: planRollout({ targets: fleet, stages: [{ name: 'canary', percent: 25, bake: 150 }, { name: 'rest', percent: 100, bake: 100 }], failureDomain: 'region' }),
+      proposed: { v: 2 },
+      lkg: { v: 1 },
+      journal,
+      apply: (t) => void runs.set(t.id, 'new'),
+      rollback: (t) => void runs.set(t.id, 'lkg'),
+    });
+    expect(res.status).toBe('rolled-back');
+    const recs = await journal.read();
+    expect(recs.some((r) => r.type === 'measurement')).toBe(true);
+    const file = path.join(dir, 'analysis.html');
+    const html = formatRolloutReport({ records: recs });
+    writeFileSync(file, html);
+    const p = await openFile(browser, file);
+    try {
+      const { page } = p;
+      expect(await page.locator('article.metric[data-metric="errors"]').innerText()).toContain('result <= 0.01');
+      expect(await page.locator('article.metric[data-metric="errors"] circle.pt').count()).toBeGreaterThan(5);
+      expect(await page.locator('article.metric[data-metric="latency"] circle').count()).toBeGreaterThan(5);
+      // the judge: fail for the canary stage, with its domains
+      expect(await page.locator('#judgements tr[data-outcome="fail"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('#judgements').innerText()).toMatch(/near|far/);
+      expect(await page.locator('#analysis-findings tr[data-kind="failed"]').count()).toBeGreaterThan(0);
+      // the same from the result and the events: no measurement counted twice
+      const withEvents = formatRolloutReport({ records: recs, result: res, events: recs.filter((r) => r.type === 'measurement').map((r) => ({ ...r, type: 'analysis.measurement' })) as TimedRolloutEvent[] });
+      expect(withEvents.match(/class="pt"/g)?.length).toBe(html.match(/class="pt"/g)?.length);
+      await screenshot(page, 'analysis-1280.png');
+      expect(p.errors).toEqual([]);
+      expect(p.requests).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
 });
 
 const HOOK = `

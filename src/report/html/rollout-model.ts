@@ -90,6 +90,21 @@ export interface MeasurementRow {
   source: 'measurement' | 'health';
 }
 
+/** Why analysis stopped or held a target or a stage (`analysis.finding`). */
+export interface AnalysisFindingRow {
+  metric: string;
+  kind: string;
+  stage?: number;
+  stageName?: string;
+  ts?: number;
+  targetId?: string;
+  domain?: string;
+  value?: number | number[];
+  baseline?: number;
+  condition?: string;
+  message: string;
+}
+
 export interface JudgementRow {
   stage?: number;
   stageName?: string;
@@ -126,6 +141,7 @@ export interface RolloutModel {
   errors: SerializedError[];
   measurements: MeasurementRow[];
   judgements: JudgementRow[];
+  findings: AnalysisFindingRow[];
   audit?: AuditInfo;
   gate?: { verdict: string; score: number };
   notes: string[];
@@ -179,6 +195,7 @@ export function buildRolloutModel(input: RolloutReportInput): RolloutModel {
     errors: result?.errors ?? [],
     measurements: [],
     judgements: [],
+    findings: [],
     notes: [...(input.notes ?? [])],
     timeSource: 'none',
     hasEvents: (input.events?.length ?? 0) > 0,
@@ -285,7 +302,9 @@ export function buildRolloutModel(input: RolloutReportInput): RolloutModel {
     }
   }
 
-  // 2. Events: the journal's times when there is no journal, and what only events carry.
+  // 2. Events: the journal's times when there is no journal, and what only events carry (analysis data only when the
+  // journal has none: the engine journals measurements and judgements too).
+  const analysisInRecords = m.measurements.length + m.judgements.length + m.findings.length > 0;
   const lastApply = new Map<number, number>();
   for (const e of input.events ?? []) {
     const ts = time(e.ts);
@@ -322,6 +341,7 @@ export function buildRolloutModel(input: RolloutReportInput): RolloutModel {
         break;
     }
     if (started) {
+      if (analysisInRecords) continue;
       if (!['stage.started', 'stage.passed', 'stage.failed', 'approval', 'rollout.held', 'rollout.released', 'command', 'rollback.started', 'rollout.finished', 'rollout.started', 'target.deferred'].includes(type)) {
         collectAnalysis(m, x, ts, waveOfName);
       }
@@ -400,7 +420,13 @@ export function buildRolloutModel(input: RolloutReportInput): RolloutModel {
     if (s?.start !== undefined && t >= s.start && (s.end === undefined || t <= s.end)) s.applyEnd = t;
   }
 
-  // 3. The result: final states and status (a result is the last word on them).
+  // 3. The result: final states and status (a result is the last word on them), and its analysis summary when nothing
+  // else carried one.
+  const summary = (input.result as { analysis?: { findings?: unknown[]; judgements?: unknown[] } } | undefined)?.analysis;
+  if (summary && m.findings.length === 0 && m.judgements.length === 0) {
+    for (const f of summary.findings ?? []) if (f && typeof f === 'object') collectAnalysis(m, { type: 'analysis.finding', ...(f as object) }, undefined, waveOfName);
+    for (const j of summary.judgements ?? []) if (j && typeof j === 'object') collectAnalysis(m, { type: 'analysis.judgement', ...(j as object) }, undefined, waveOfName);
+  }
   if (result) {
     m.status = result.status;
     m.finished = true;
@@ -416,8 +442,11 @@ export function buildRolloutModel(input: RolloutReportInput): RolloutModel {
 }
 
 /** Analysis data in a record or event of a type the engine may add (measurements, judgements): kept when recognisable. */
-function collectAnalysis(m: RolloutModel, x: Record<string, unknown>, ts: number | undefined, waveOfName: (n: string | undefined) => number | undefined): void {
-  const type = str(x['type']) ?? '';
+function collectAnalysis(m: RolloutModel, raw: Record<string, unknown>, ts: number | undefined, waveOfName: (n: string | undefined) => number | undefined): void {
+  const type = str(raw['type']) ?? '';
+  // journal records nest the data (`{ type, ts, finding }`, `{ type, ts, judgement }`); events spread it
+  const nested = raw['finding'] ?? raw['judgement'];
+  const x = nested && typeof nested === 'object' && !Array.isArray(nested) ? { type, ...(nested as Record<string, unknown>) } : raw;
   const stageField = x['stage'];
   const stageName = typeof stageField === 'string' ? stageField : str(x['stageName']);
   const si = int(stageField) ?? waveOfName(stageName);
@@ -441,6 +470,22 @@ function collectAnalysis(m: RolloutModel, x: Record<string, unknown>, ts: number
       ...(str(meas['condition']) !== undefined ? { condition: str(meas['condition'])! } : {}),
       ...(str(meas['message']) !== undefined ? { message: str(meas['message'])! } : {}),
       ...(meas['dryRun'] === true ? { dryRun: true } : {}),
+      ...(meas['role'] === 'baseline' || meas['role'] === 'before' ? { baseline: true } : {}),
+    });
+    return;
+  }
+  if (/finding/i.test(type) && typeof x['metric'] === 'string' && typeof x['message'] === 'string') {
+    const v = x['value'];
+    m.findings.push({
+      metric: x['metric'],
+      kind: str(x['kind']) ?? '',
+      message: x['message'],
+      ...where,
+      ...(str(x['targetId']) !== undefined ? { targetId: str(x['targetId'])! } : Array.isArray(x['targets']) ? { targetId: (x['targets'] as unknown[]).map(String).join(', ') } : {}),
+      ...(str(x['domain']) !== undefined ? { domain: str(x['domain'])! } : {}),
+      ...(typeof v === 'number' || (Array.isArray(v) && v.every((n) => typeof n === 'number')) ? { value: v as number | number[] } : {}),
+      ...(typeof x['baseline'] === 'number' ? { baseline: x['baseline'] } : {}),
+      ...(str(x['condition']) !== undefined ? { condition: str(x['condition'])! } : {}),
     });
     return;
   }

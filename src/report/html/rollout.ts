@@ -268,7 +268,19 @@ function stagesSection(m: RolloutModel, t: (s: unknown) => string): string {
 
 function analysisSection(m: RolloutModel, t: (s: unknown) => string): string {
   const out = ['<section id="analysis"><h2>Analysis</h2>'];
+  if (m.findings.length > 0) {
+    out.push('<h3>What analysis decided</h3><div class="scroll"><table id="analysis-findings"><thead><tr><th>stage</th><th>metric</th><th>kind</th><th>where</th><th>value</th><th>why</th></tr></thead><tbody>');
+    for (const f of m.findings) {
+      const value = f.value === undefined ? '' : `${Array.isArray(f.value) ? f.value.map(fmt).join(', ') : fmt(f.value)}${f.baseline !== undefined ? ` vs ${fmt(f.baseline)}` : ''}`;
+      out.push(`<tr data-kind="${t(f.kind)}"><td>${t(f.stageName ?? '')}</td><td><code>${t(f.metric)}</code></td><td><strong>${t(f.kind)}</strong></td><td class="path">${t([f.targetId, f.domain].filter(Boolean).join(' · '))}</td><td>${esc(value)}</td><td class="val">${t(f.message)}${f.condition ? ` (<code>${t(f.condition)}</code>)` : ''}</td></tr>`);
+    }
+    out.push('</tbody></table></div>');
+  }
   if (m.measurements.length === 0 && m.judgements.length === 0) {
+    if (m.findings.length > 0) {
+      out.push('</section>');
+      return out.join('');
+    }
     out.push('<p class="note">No measurements in this record of the rollout (health hooks returned no metrics, or only the journal was given: measurements are in the progress events).</p></section>');
     return out.join('');
   }
