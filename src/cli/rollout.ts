@@ -38,6 +38,7 @@ import {
 import { createMasker } from '../secrets.js';
 import type { Change, ConfigDoc, GateReport, JsonValue, Target } from '../types.js';
 import type { JournalRecord } from '../rollout/types.js';
+import { cleanStaleHookDirs } from '../rollout/hooks.js';
 import { VERSION } from '../version.js';
 import { gateEvent, type Notifier } from '../notify/index.js';
 import { cliNotifier, finishNotifier } from './notify.js';
@@ -104,6 +105,8 @@ export interface HookSpecOptions {
   headers?: Record<string, string>;
   /** The config is a config set: commands also get `CONFGATE_CONFIG_DIR` (README "Config sets"). @default false */
   configSet?: boolean;
+  /** Directory of the commands' private temporary files (`<journal>.hooks` with a file journal). @default os.tmpdir() */
+  tempDir?: string;
 }
 
 /** A hook given on the command line: an http(s) URL, or a command (file and fixed arguments) run without a shell. */
@@ -112,14 +115,14 @@ export function hookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): A
   // it is passed in environment variables.
   const p = hookSpecOf(spec);
   if (p.kind === 'http') return httpHook(p.url, { timeout: opts.timeout, headers: opts.headers });
-  return commandHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env, configSet: opts.configSet });
+  return commandHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env, configSet: opts.configSet, tempDir: opts.tempDir });
 }
 
 /** An approval hook given on the command line (same spec forms as {@link hookFrom}); exit 0 / a 2xx approves. */
 export function approvalHookFrom(spec: string, io: CliIo, opts: HookSpecOptions = {}): ApprovalHook {
   const p = hookSpecOf(spec);
   if (p.kind === 'http') return httpApprovalHook(p.url, { timeout: opts.timeout, headers: opts.headers });
-  return commandApprovalHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env });
+  return commandApprovalHook(p.file, p.args, { cwd: io.cwd, timeout: opts.timeout, env: opts.env, tempDir: opts.tempDir });
 }
 
 function hookSpecOf(spec: string): ParsedHookSpec {
@@ -500,8 +503,13 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   const auth = env[AUTH_ENV];
   const headers = auth ? { authorization: auth } : undefined;
   const configSet = isFolderArg(io.cwd, h.str(values, 'proposed')) || isFolderArg(io.cwd, h.str(values, 'current'));
+  // a file journal's directory holds the hooks' temporary config files (out of a shared /tmp); what a killed run
+  // left there (and in /tmp) is removed now
+  const tempDir = isPostgresUrl(journal) ? undefined : `${journal}.hooks`;
+  await Promise.all([cleanStaleHookDirs(), ...(tempDir !== undefined ? [cleanStaleHookDirs(tempDir)] : [])]);
   const hookOpts = (timeout?: number): HookSpecOptions => ({
     env,
+    ...(tempDir !== undefined ? { tempDir } : {}),
     ...(configSet ? { configSet } : {}),
     ...(headers ? { headers } : {}),
     ...(timeout === undefined ? {} : { timeout }),

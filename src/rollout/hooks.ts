@@ -3,7 +3,7 @@
  * endpoint (Flagger-style webhook, redirects never followed).
  */
 import { spawn } from 'node:child_process';
-import { chmod, lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeConfigSetDir } from './set-files.js';
@@ -33,6 +33,14 @@ export interface CommandHookOptions {
    * (see `rollout/set-files.ts`). @default false
    */
   configSet?: boolean | undefined;
+  /**
+   * Directory of each call's private temporary files (`confgate-hook-<pid>-<random>/`, 0700, files 0600, removed after
+   * the call); the ones a process killed with SIGKILL left there are removed before this hook's first call. Created
+   * (0700) when missing; when it cannot be used, the system's temporary directory is. `confgate rollout` uses
+   * `<journal>.hooks/` next to a file journal, so configs stay out of a shared `/tmp`.
+   * @default os.tmpdir()
+   */
+  tempDir?: string | undefined;
 }
 
 /**
@@ -132,10 +140,36 @@ export function cleanStaleHookDirs(dir = tmpdir()): Promise<void> {
   return cleaned;
 }
 
-/** A private temporary dir (0700) with `files` written 0600; `remove` deletes it. */
-async function privateFiles(files: Record<string, string | Uint8Array>): Promise<{ paths: Record<string, string>; remove: () => Promise<void> }> {
-  await cleanStaleHookDirs();
-  const dir = await mkdtemp(join(tmpdir(), `${TMP_PREFIX}${process.pid}-`));
+/** Directories already cleaned by this process (see {@link cleanStaleHookDirs}), other than the system's. */
+const cleanedDirs = new Map<string, Promise<void>>();
+
+/** `base` made ready for temporary dirs (created 0700, cleaned once per process), or the system's when it cannot be. */
+async function tempBase(base: string | undefined): Promise<string> {
+  if (base === undefined || base === tmpdir()) {
+    await cleanStaleHookDirs();
+    return tmpdir();
+  }
+  let ready = cleanedDirs.get(base);
+  if (!ready) {
+    ready = mkdir(base, { recursive: true, mode: 0o700 }).then(() => cleanStaleHookDirs(base));
+    cleanedDirs.set(base, ready);
+  }
+  try {
+    await ready;
+    return base;
+  } catch {
+    await cleanStaleHookDirs();
+    return tmpdir();
+  }
+}
+
+/** A private temporary dir (0700) under `base` with `files` written 0600; `remove` deletes it. */
+async function privateFiles(files: Record<string, string | Uint8Array>, base?: string): Promise<{ paths: Record<string, string>; remove: () => Promise<void> }> {
+  const parent = await tempBase(base);
+  const dir = await mkdtemp(join(parent, `${TMP_PREFIX}${process.pid}-`)).catch((err: unknown) => {
+    if (parent === tmpdir()) throw err;
+    return mkdtemp(join(tmpdir(), `${TMP_PREFIX}${process.pid}-`)); // the journal's directory turned unusable
+  });
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     await chmod(dir, 0o700);
@@ -322,7 +356,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
   };
   return async (target, ctx) => {
     ctx.signal.throwIfAborted();
-    const files = await privateFiles({ 'config.json': configText(ctx) });
+    const files = await privateFiles({ 'config.json': configText(ctx) }, opts.tempDir);
     try {
       const setDir = opts.configSet ? await writeConfigSetDir(join(dirname(files.paths['config.json']!), 'config'), ctx.config).catch((err: unknown) => {
         throw new HookError(`command ${command} for ${target.id}: cannot deliver the config set: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -380,7 +414,7 @@ export function commandApprovalHook(command: string, args: string[] = [], opts: 
   const base = commandBase(command, args, opts);
   return async (stage, ctx) => {
     ctx.signal.throwIfAborted();
-    const files = await privateFiles({ 'stage.json': JSON.stringify({ index: stage.index, name: stage.name, targets: stage.targets }) });
+    const files = await privateFiles({ 'stage.json': JSON.stringify({ index: stage.index, name: stage.name, targets: stage.targets }) }, opts.tempDir);
     try {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
