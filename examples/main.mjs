@@ -6,7 +6,8 @@
 // 3. Roll the good push out over a simulated fleet in stages; one region's canary turns unhealthy
 //    during the bake, and the engine rolls back every changed target automatically.
 // 4. The same push on a healthy fleet whose canary metrics are not in yet: the engine HOLDS (neither advances nor
-//    rolls back) until an operator decides (`confgate control continue`), then finishes the rollout.
+//    rolls back) until an operator decides (`confgate control continue`), then finishes the rollout; then (4b) an
+//    approval that says no holds too, and the operator's `continue` asks it again.
 //
 // Uses only the public API of the built package, as a deployment script would.
 import { spawnSync } from 'node:child_process';
@@ -180,6 +181,53 @@ const held = await runRollout({
 });
 console.log(`\nRollout ${held.status.toUpperCase()}${held.reason ? `: ${held.reason}` : ''}`);
 if (held.remaining?.length) console.log(`  still on the LKG: ${held.remaining.map((r) => r.targetId).join(', ')} (first reason: ${held.remaining[0].reason})`);
+
+// 4b. A "no" from the change board is not a rollback either: the approval hook denies the second stage, the engine
+// HOLDS (the canary keeps the config and keeps being health-checked), an operator posts `continue` once the change is
+// approved, and the engine asks the approval hook again. (`rollout.onApprovalDenied: rollback` restores the old
+// behaviour: roll back at once.)
+heading('4b. An approval that says no, then an operator decision');
+const approvalJournal = new MemoryJournal();
+let boardApproved = false;
+const asked = [];
+const approvalPlan = { ...plan, waves: plan.waves.map((w, i) => (i === 1 ? { ...w, approval: true } : w)) };
+const denied = await runRollout({
+  plan: approvalPlan,
+  proposed: goodDoc.value,
+  lkg: live.value,
+  changes: good.changes.changes,
+  concurrency: 8,
+  healthOptions: { interval: 100, timeout: 200, failureLimit: 0, successes: 1 },
+  journal: approvalJournal,
+  apply: async (target) => void fleet.set(target.id, 'proposed'),
+  health: () => true,
+  rollback: async (target) => void fleet.set(target.id, 'lkg'),
+  approval: (stage) => {
+    asked.push(stage.name);
+    console.log(`  (change board) asked to approve stage "${stage.name}": ${boardApproved ? 'yes' : 'no, CAB-1234 is not approved yet'}`);
+    return boardApproved;
+  },
+  onEvent: (e) => {
+    if (e.type === 'rollout.held') {
+      console.log(`  [event] rollout.held stage=${e.stage} kind=${e.kind} reason=${e.reason}`);
+      setTimeout(() => {
+        boardApproved = true;
+        console.log('  (operator) confgate control continue --reason "CAB-1234 approved"');
+        void approvalJournal.postCommand({ command: 'continue', id: 'demo-2', user: 'oncall', host: 'ops-laptop', ts: new Date().toISOString(), reason: 'CAB-1234 approved' });
+      }, 300);
+      return;
+    }
+    if (['approval', 'command', 'rollout.released', 'rollback.started', 'rollout.finished'].includes(e.type)) {
+      const bits = Object.entries(e).filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      console.log(`  [event] ${e.type} ${bits.join(' ')}`);
+    }
+  },
+});
+console.log(`\nRollout ${denied.status.toUpperCase()}: the approval hook was asked ${asked.length} times; nothing was rolled back.`);
+if (denied.status !== 'completed' && denied.status !== 'incomplete') {
+  console.error('unexpected: the denied-then-approved rollout did not finish forward');
+  process.exitCode = 1;
+}
 
 // 5. Analysis: a metric declared in the policy rolls back a push whose error ratio rises (examples/analysis.mjs).
 const { analysisDemo } = await import('./analysis.mjs');

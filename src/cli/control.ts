@@ -131,9 +131,12 @@ export async function rolloutStatus(file: string, opened?: LeasedJournal): Promi
         stage = { index: r.stage, name: w?.name ?? `stage ${r.stage}` };
         break;
       }
-      case 'hold':
+      case 'hold': {
         hold = { kind: r.kind, reason: r.reason, since: r.ts };
+        const w = started.plan.waves.find((x) => x.index === r.stage);
+        stage = { index: r.stage, name: w?.name ?? `stage ${r.stage}` }; // held before a stage started: that stage
         break;
+      }
       case 'release':
       case 'resume.started':
         hold = undefined;

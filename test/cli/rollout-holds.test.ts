@@ -91,7 +91,7 @@ describe('built CLI: holds and operator decisions', () => {
     const p = start(dir, ['rollout', ...gateArgs, '--apply', hook('apply'), '--rollback', hook('rollback'), '--health', hook('health'), '--approval', hook('approve', '--deny-while', 'deny'), '--format', 'json']);
     await until(() => /HELD \(approval\)/.test(p.err()), 'the approval hold');
     const s = status(dir);
-    expect(s).toMatchObject({ status: 'held', hold: { kind: 'approval' } });
+    expect(s).toMatchObject({ status: 'held', stage: { index: 1, name: 'all' }, hold: { kind: 'approval' } });
     expect(s.hold!.reason).toMatch(/approval denied for stage "all" \(command .* exited with code 3: change board: not approved\); nothing was rolled back/);
     expect(s.process).toMatch(/^running/);
     rmSync(path.join(dir, 'deny'));
@@ -199,5 +199,23 @@ describe('built CLI: commands posted while no process runs the rollout', () => {
     expect(ids(dir, 'approve')).toEqual(['stage:all', 'stage:all']);
     expect(ids(dir, 'rollback')).toEqual([]);
     expect(status(dir).commands).toEqual([expect.objectContaining({ command: 'continue', action: 'applied', note: expect.stringMatching(/resume continues it/) })]);
+  });
+});
+
+describe('npm start (examples/main.mjs, on the built package)', () => {
+  it('shows holds followed by an operator decision: inconclusive health, then a denied approval asked again', () => {
+    const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../examples/main.mjs')], { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    const order = [
+      /rollout\.held stage=\d+ kind=inconclusive/,
+      /\(operator\) confgate control continue/,
+      /rollout\.held stage=1 kind=approval reason=approval denied/,
+      /command command=continue user=oncall .*action=applied reason=CAB-1234 approved/,
+      /approval stage=1 name=\S+ approved=true/,
+      /the approval hook was asked 2 times; nothing was rolled back/,
+    ].map((re) => out.search(re));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 });
