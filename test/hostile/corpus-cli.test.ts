@@ -79,6 +79,16 @@ describe('unreadable inputs: exit 2 with one line', () => {
     ...(asRoot ? [] : [['an unreadable file', 'noperm.yaml', /permission denied/] as const]),
   ] as const)('%s', async ([, name, message], { expect }) => {
     for (const flag of ['--proposed', '--current', '--policy', '--targets'] as const) {
+      // A folder given as --proposed is a config set (README "Config sets"): an empty one is tested below.
+      if (flag === '--proposed' && name === 'a-dir') continue;
+      if (flag === '--current' && name === 'a-dir') {
+        // A folder against a file is a usage error (exit 2) that says why.
+        const r = await runCli(['check', '--proposed', path.join(dir, 'ok.yaml'), '--current', path.join(dir, name), '--format', 'json']);
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/must both be folders \(a config set\) or both be files/);
+        continue;
+      }
       const args = flag === '--proposed' ? ['--proposed', path.join(dir, name)] : ['--proposed', path.join(dir, 'ok.yaml'), flag, path.join(dir, name)];
       const r = await runCli(['check', ...args, '--format', 'json']);
       expect(r.code, `${flag} ${name}: ${r.stderr}`).toBe(2);
@@ -87,7 +97,15 @@ describe('unreadable inputs: exit 2 with one line', () => {
       if (flag === '--proposed') expect(r.stderr).toMatch(message);
     }
     // The library throws a ConfgateError with a stable code (never a crash).
-    expect(() => gate.evaluate({ proposed: { path: path.join(dir, name) } })).toThrow(expect.objectContaining({ code: 'E_INPUT_UNREADABLE' }));
+    if (name !== 'a-dir') expect(() => gate.evaluate({ proposed: { path: path.join(dir, name) } })).toThrow(expect.objectContaining({ code: 'E_INPUT_UNREADABLE' }));
+  });
+
+  it('an empty folder as --proposed is a config set without files: blocked (input.missing), never an empty push', async () => {
+    const r = await runCli(['check', '--proposed', path.join(dir, 'a-dir'), '--format', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as { verdict: string; findings: Array<{ rule: string; message: string }> };
+    expect(report.verdict).toBe('block');
+    expect(report.findings.find((f) => f.rule === 'input.missing')?.message).toMatch(/holds no config files/);
   });
 
   it('an endless device is bounded by maxBytes (input.too-large), and /dev/null is an empty document', async () => {
