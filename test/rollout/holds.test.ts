@@ -132,6 +132,10 @@ describe('a denied approval holds (onApprovalDenied: hold, the default)', () => 
     const s = setup(fleet(2), APPROVAL_STAGES, { approval: () => true, onApprovalDenied: 'later' as never });
     await expect(runRollout(s.options)).rejects.toMatchObject({ code: 'E_OPTIONS_INVALID', message: expect.stringMatching(/onApprovalDenied.*"hold" or "rollback"/) });
     expect(s.calls).toEqual([]);
+    // an explicit undefined is the default (hold), as under exactOptionalPropertyTypes
+    const u = setup(fleet(2), APPROVAL_STAGES, { approval: () => false, onApprovalDenied: undefined, holdTimeout: 30 });
+    expect((await runRollout(u.options)).status).toBe('held');
+    expect(u.of('rollback')).toEqual([]);
   });
 });
 
