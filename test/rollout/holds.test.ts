@@ -368,3 +368,32 @@ describe('commands posted while no process runs the rollout are honoured by the 
     expect(b.s.of('rollback')).toEqual([]);
   });
 });
+
+describe('resume when the command channel cannot be read', () => {
+  it('warns and goes on as asked; commands older than the resume are not replayed', async () => {
+    class FlakyChannel extends MemoryJournal {
+      failNext = false;
+      override async readCommands(afterSeq: number) {
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error('EIO: commands file unreadable');
+        }
+        return super.readCommands(afterSeq);
+      }
+    }
+    const journal = new FlakyChannel();
+    await journal.postCommand(command('abort', 'stale, for an older rollout')); // posted before the rollout started
+    const s = setup(fleet(3), [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }], {
+      journal,
+      health: (t) => (t.id === 't0' ? { healthy: false, inconclusive: true } : true),
+      holdTimeout: 30,
+    });
+    expect((await runRollout(s.options)).status).toBe('held');
+    journal.failNext = true;
+    const events: RolloutEvent[] = [];
+    const res = await resumeRollout(journal, { forward: true, apply: s.options.apply, rollback: s.options.rollback, health: () => true, healthOptions: { interval: 10 }, onEvent: (e) => events.push(e) });
+    expect(events.some((e) => e.type === 'warning' && /cannot read operator commands posted while no process ran the rollout: EIO/.test(e.message))).toBe(true);
+    expect(res.status).toBe('completed');
+    expect(s.of('rollback')).toEqual([]);
+  });
+});

@@ -93,7 +93,7 @@ export async function resumeRollout(journalOrPath: Journal | string, hooks: Resu
     const started = records[start] as Extract<JournalRecord, { type: 'rollout.started' }>;
     // Operator commands posted while no process ran the rollout (after it was held and its process exited, or after a
     // crash): the resume honours them. `abort` rolls back; `continue`/`promote` go forward (unless `forward: false`).
-    let decision: PendingDecision = decidePending([], 0, hooks.forward);
+    let decision: PendingDecision = decidePending([], undefined, hooks.forward);
     let commandsUnreadable: string | undefined;
     try {
       const { pending, lastSeq } = await pendingCommands(journal, records.slice(start + 1), started.id, started.ts);

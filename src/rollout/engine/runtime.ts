@@ -66,8 +66,8 @@ export interface PendingDecision {
   pause: OperatorCommandRecord | undefined;
   /** Every pending command in order, with what was done with it (journaled by the resume). */
   handled: Array<{ c: OperatorCommandRecord; action: 'applied' | 'ignored'; note: string }>;
-  /** The highest seq read (a forward resume's runtime reads after it). */
-  lastSeq: number;
+  /** The highest seq of the channel (a forward resume's runtime reads after it); undefined when it could not be read. */
+  lastSeq: number | undefined;
 }
 
 /** `alice@ops-1 (reason)`: who posted a command. */
@@ -101,7 +101,7 @@ export async function pendingCommands(
  * the remaining bakes) and cancel an earlier `pause`; a `pause` makes a forward resume hold at once.
  * `forward` is the resume's own choice (`true`, `false`, or undefined: follow the commands).
  */
-export function decidePending(pending: OperatorCommandRecord[], lastSeq: number, forward: boolean | undefined): PendingDecision {
+export function decidePending(pending: OperatorCommandRecord[], lastSeq: number | undefined, forward: boolean | undefined): PendingDecision {
   const d: PendingDecision = { direction: undefined, by: undefined, promoteAll: false, pause: undefined, handled: [], lastSeq };
   for (const c of pending) {
     if (d.direction === 'abort') {
