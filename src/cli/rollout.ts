@@ -576,6 +576,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       // The journal keeps documents as hashes (or encrypted with CONFGATE_JOURNAL_KEY): --current supplies the LKG.
       // salvage: a damaged journal is resumed in doubt (every target of every started stage is rolled back) and a
       // journal that cannot be written (read-only, full) does not stop the rollback; both are reported
+      // notifications of the policy (given or discovered), when it loads: a policy problem never stops a rollback
+      try {
+        notifier = notifierFor(h.policyOf(io, h.str(values, 'policy')));
+      } catch (err) {
+        io.stderr(`confgate: warning: no notifications for this resume (${err instanceof Error ? err.message : String(err)})\n`);
+      }
       leased = openJournal(journal, storeOptions(resumeScope(), { documents: resumeDocuments(values, io, h), audit: auditFromEnv(audit, io.env), salvage: true }));
       await reportResume(leased, io);
       try {

@@ -72,7 +72,7 @@ const GITHUB_OWN = /^::(error|warning|notice)( [^:]*)?::|^::stop-commands::confg
 const ANNOTATION = /^::(error|warning|notice)( [^:]*)?::/;
 
 describe('no forged workflow command in any output', () => {
-  const formats = ['text', 'json', 'markdown', 'sarif', 'github'] as const;
+  const formats = ['text', 'json', 'markdown', 'sarif', 'github', 'html'] as const;
   it.each(formats.map((f) => [f] as const))('check --format %s (JSON config: keys, enum value, windows, targets)', async (format) => {
     const r = await run(['check', '--proposed', 'proposed.json', '--current', 'current.json', '--policy', 'confgate.json', '--targets', 'targets.json', '--format', format, ...AT]);
     expect(r.code).toBe(1);

@@ -26,7 +26,7 @@ import {
 import { createMasker, maskPlan } from '../../src/secrets.js';
 import { mulberry32 as prng } from '../helpers/prng.js';
 
-const REPORT_FORMATS: ReportFormat[] = ['text', 'json', 'markdown', 'sarif', 'github'];
+const REPORT_FORMATS: ReportFormat[] = ['text', 'json', 'markdown', 'sarif', 'github', 'html'];
 
 const rand = prng(15);
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
