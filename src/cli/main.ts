@@ -415,7 +415,7 @@ async function check(args: readonly string[], io: CliIo): Promise<number> {
   // A folder is a config set (README "Config sets"): both sides must then be folders.
   const setMode = isFolderArg(io.cwd, proposedFile);
   if (currentFile !== undefined && isFolderArg(io.cwd, currentFile) !== setMode) {
-    throw new UsageError('--proposed and --current must both be folders (a config set) or both be files');
+    throw new InputError('--proposed and --current must both be folders (a config set) or both be files', { location: { file: currentFile } });
   }
   const proposed = setMode ? readSet(io.cwd, proposedFile, policy) : readInput(io, proposedFile, policy, stdinName);
   const current = currentFile ? (setMode ? readSet(io.cwd, currentFile, policy) : readInput(io, currentFile, policy, stdinName)) : undefined;
@@ -474,7 +474,7 @@ function diff(args: readonly string[], io: CliIo): number {
   const format = formatOf(values, ['text', 'json'] as const);
   const policy = policyOf(io, str(values, 'policy'));
   const folders = positionals.map((f) => isFolderArg(io.cwd, f));
-  if (folders[0] !== folders[1]) throw new UsageError('diff needs two files or two folders (config sets): confgate diff CURRENT PROPOSED');
+  if (folders[0] !== folders[1]) throw new InputError('diff needs two files or two folders (config sets): confgate diff CURRENT PROPOSED', { location: { file: positionals[1]! } });
   if (folders[0]) {
     const sets = positionals.map((f) => readSet(io.cwd, f, policy));
     const changes = diffConfigSets(sets[0]!, sets[1]!, { policy });

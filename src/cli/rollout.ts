@@ -11,7 +11,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfgateError, OptionsError } from '../errors.js';
+import { ConfgateError, InputError, OptionsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import type { AnalysisFinding } from '../analysis/monitor.js';
 import type { ResolvedPolicy } from '../policy/types.js';
@@ -651,7 +651,7 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         const targets = h.readTargets(io, targetsFile);
         const proposedFile = h.requireStr(values, 'proposed');
         const currentFile = h.requireStr(values, 'current');
-        if (isFolderArg(io.cwd, proposedFile) !== isFolderArg(io.cwd, currentFile)) throw new UsageError('--proposed and --current must both be folders (a config set) or both be files');
+        if (isFolderArg(io.cwd, proposedFile) !== isFolderArg(io.cwd, currentFile)) throw new InputError('--proposed and --current must both be folders (a config set) or both be files', { location: { file: currentFile } });
         const proposed = configSet ? readSet(io.cwd, proposedFile, policy) : h.readDoc(io, proposedFile, policy);
         const current = configSet ? readSet(io.cwd, currentFile, policy) : h.readDoc(io, currentFile, policy);
         const masker = maskerOf(policy, [proposed, current]);

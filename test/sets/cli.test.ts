@@ -83,6 +83,13 @@ describe.runIf(existsSync(BIN))('config sets in the built CLI', () => {
     expect(text).toMatch(/block {2}edge\/base\.yaml#\/version +version\.not-increasing/);
   });
 
+  it('check --format html: the page names the member file and shows its (masked) source lines', () => {
+    const r = cg([...CHECK, '--format', 'html']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('proposed/regions/us.yaml');
+    expect(r.stdout).toContain('pool: us-pool');
+  });
+
   it('diff of two folders: one line per change, members named; --exit-code', () => {
     const r = cg(['diff', '--policy', 'confgate.yaml', 'current', 'proposed', '--exit-code']);
     expect(r.code).toBe(1);

@@ -8,8 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../helpers/prng.js';
 import {
+  commandHook,
   createGate,
+  MemoryJournal,
+  planRollout,
+  runRollout,
+  toSarif,
   diffConfigSets,
   formatReport,
   isConfigSet,
@@ -310,5 +316,64 @@ describe('secrets, plugins and the diff of two sets', () => {
     const changes = diffConfigSets(loadConfigSet(path.join(FIXTURE, 'current'), { policy }), loadConfigSet(path.join(FIXTURE, 'proposed'), { policy }), { policy });
     expect(changes.total).toBe(6);
     expect(changes.changes[0]).toMatchObject({ file: 'edge/base.yaml', path: '/pools/[name=us-west]' });
+  });
+});
+
+describe('a set as one push: rollout, SARIF in memory, order', () => {
+  it('runRollout delivers the set as one value: library hooks get the map, rollback the LKG map', async () => {
+    const policy = loadPolicy(path.join(FIXTURE, 'confgate.yaml'));
+    const proposed = loadConfigSet(path.join(FIXTURE, 'proposed'), { policy });
+    const current = loadConfigSet(path.join(FIXTURE, 'current'), { policy });
+    const got: string[] = [];
+    const targets = [1, 2, 3].map((i) => ({ id: `t${i}`, labels: {} }));
+    const result = await runRollout({
+      plan: planRollout({ targets, stages: [{ name: 'canary', count: 1 }, { name: 'all', percent: 100 }] }),
+      proposed: proposed.value,
+      lkg: current.value,
+      targets,
+      apply: (t, ctx) => void got.push(`apply ${t.id} ${Object.keys(ctx.config as object).join(',')}`),
+      health: (t) => t.id !== 't2',
+      rollback: (t, ctx) => void got.push(`rollback ${t.id} ${Object.keys(ctx.config as object).join(',')}`),
+      healthOptions: { interval: 5, timeout: 1000 },
+      journal: new MemoryJournal(),
+    });
+    expect(result.status).toBe('rolled-back');
+    expect(got).toContain('apply t1 edge/base.yaml,regions/ap.yaml,regions/eu.yaml,regions/us.yaml');
+    expect(got.filter((g) => g.startsWith('rollback'))).toEqual(
+      expect.arrayContaining(['rollback t1 edge/base.yaml,regions/eu.yaml,regions/us.yaml']),
+    );
+  });
+
+  it('commandHook({ configSet: true }) refuses a value that is not a map of relative paths (the hook fails, nothing is written)', async () => {
+    const hook = commandHook('true', [], { configSet: true });
+    const ctx = { config: { '../escape.json': {} }, lkg: {}, changes: [], stage: { index: 0, name: 's', targets: [], bakeMs: 0, approval: false }, attempt: 1, generation: 1, signal: new AbortController().signal, rolloutId: 'r' };
+    await expect(hook({ id: 't', labels: {} }, ctx as never)).rejects.toThrow(/cannot deliver the config set: config set member "..\/escape.json" must not have/);
+    await expect(hook({ id: 't', labels: {} }, { ...ctx, config: [1] } as never)).rejects.toThrow(/must be a map of relative paths/);
+  });
+
+  it('SARIF of a set given in memory: member findings without positions still get an artifact location (the relative path)', () => {
+    const gate = createGate({ version: 1, rules: [{ id: 'x', path: 'a/b.json#/v', expr: 'self < 2' }] });
+    const r = gate.evaluate({ proposed: { files: { 'a/b.json': { v: 5 } } }, at: AT });
+    const result = toSarif(r).runs[0]!.results!.find((x) => x.ruleId === 'rule.x')!;
+    expect(result.locations![0]!.physicalLocation!.artifactLocation).toEqual({ uri: 'a/b.json' });
+    expect(result.locations![0]!.logicalLocations).toEqual([{ fullyQualifiedName: '/v', kind: 'value' }]);
+  });
+
+  it('the report does not depend on the order in which members are given', () => {
+    const gate = createGate(loadPolicy(path.join(FIXTURE, 'confgate.yaml')));
+    const policy = gate.policy;
+    const members = [...loadConfigSet(path.join(FIXTURE, 'proposed'), { policy }).files.entries()].map(([k, d]) => [k, d.value] as const);
+    const reports = new Set<string>();
+    const rnd = mulberry32(13);
+    for (let i = 0; i < 8; i++) {
+      const order = [...members];
+      for (let k = order.length - 1; k > 0; k--) {
+        const j = Math.floor(rnd() * (k + 1));
+        [order[k], order[j]] = [order[j]!, order[k]!];
+      }
+      const r = gate.evaluate({ proposed: { files: Object.fromEntries(order) }, current: path.join(FIXTURE, 'current'), at: AT });
+      reports.add(formatReport(r, 'json'));
+    }
+    expect(reports.size).toBe(1);
   });
 });
