@@ -60,6 +60,7 @@ export function serializeResult(result: RolloutResult): SerializedResult {
   };
   if (result.reason !== undefined) out.reason = result.reason;
   if (result.resumed) out.resumed = true;
+  if (result.remaining !== undefined) out.remaining = result.remaining;
   if (result.analysis) out.analysis = result.analysis;
   return out;
 }
