@@ -12,12 +12,12 @@ describe('serializeResult', () => {
     const result: RolloutResult = {
       status: 'incomplete',
       id: 'r-1',
-      targets: { a: { status: 'healthy' }, b: { status: 'pending' } } as RolloutResult['targets'],
+      targets: { a: { status: 'healthy', stage: 0 }, b: { status: 'pending' } },
       stages: [],
-      errors: [new RolloutError('apply failed on a', { phase: 'apply', targetId: 'a' } as never), new Error('plain')],
+      errors: [new RolloutError('apply', 'apply failed on a', { targetId: 'a' }), new Error('plain')],
       reason: 'b deferred',
       resumed: true,
-      remaining: [{ targetId: 'b', reason: 'maintenance window "nightly" until 2025-06-01T13:00:00Z' }] as RolloutResult['remaining'],
+      remaining: [{ targetId: 'b', reason: 'maintenance window "nightly" until 2025-06-01T13:00:00Z' }],
       analysis: { findings: [], judgements: [] } as unknown as RolloutResult['analysis'],
     };
     result.error = new AggregateError(result.errors);
