@@ -153,6 +153,8 @@ async function oneRun(seed: number): Promise<Outcome> {
         const delay = applyDelay(ctx.stage.index);
         if (delay >= 40) causes.add('an apply outlived its timeout');
         await sleep(delay);
+        // on a loaded machine even a short apply can outlive its timeout: what the hook saw is the cause, not the plan
+        if (ctx.signal.aborted) causes.add('an apply was timed out or aborted');
         if (!ignoreSignal && ctx.signal.aborted) throw new Error('stopped before landing');
         fleet.set(t.id, 'proposed'); // landed
         allLandings.set(t.id, [...(allLandings.get(t.id) ?? []), { at: Date.now(), seq: ++order }]);
