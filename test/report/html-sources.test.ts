@@ -109,7 +109,7 @@ describe('reportSources masks secrets in every excerpt line', () => {
   it('only the lines around findings are kept', () => {
     const text = Array.from({ length: 50 }, (_, i) => `k${i}: ${i}`).join('\n') + '\n';
     const doc = loadConfig({ text, file: 'big.yaml' });
-    const report = { ...everyLine('big.yaml', 0), findings: [{ rule: 'schema', severity: 'block' as const, message: 'x', location: { file: 'big.yaml', line: 20, column: 1 } }] };
+    const report: GateReport = { ...everyLine('big.yaml', 0), findings: [{ rule: 'schema' as const, severity: 'block' as const, message: 'x', location: { file: 'big.yaml', line: 20, column: 1 } }] };
     const src = reportSources(report, [doc]);
     expect(Object.keys(src[0]!.lines).map(Number)).toEqual([17, 18, 19, 20, 21, 22, 23]);
   });
