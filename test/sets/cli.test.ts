@@ -162,6 +162,35 @@ describe.runIf(existsSync(BIN))('config sets in the built CLI', () => {
     expect(log2.filter((l) => l.startsWith('rollback'))).toEqual([expect.stringMatching(/^rollback \S+ \.\/edge\/base\.yaml \.\/regions\/eu\.yaml \.\/regions\/us\.yaml ?$/)]);
   });
 
+  it('rollout --resume after a crash: the LKG set is verified against the journal\'s hash and delivered as a folder', () => {
+    const d = path.join(dir, 'resume');
+    cpSync(path.join(dir, 'current'), path.join(d, 'current'), { recursive: true });
+    cpSync(path.join(dir, 'current'), path.join(d, 'proposed'), { recursive: true });
+    const base = path.join(d, 'proposed/edge/base.yaml');
+    writeFileSync(base, readFileSync(base, 'utf8').replace('1.4.0', '1.4.1').replace('port: 8080', 'port: 8080 ').trimEnd() + '\n  - { name: extra, port: 9000 }\n');
+    writeFileSync(path.join(d, 'confgate.yaml'), 'version: 1\nrollout:\n  stages:\n    - { name: canary, count: 1 }\n    - { name: all, percent: 100 }\n');
+    writeFileSync(path.join(d, 'targets.yaml'), 'targets:\n  - { id: a, labels: {} }\n  - { id: b, labels: {} }\n');
+    // the apply hook kills the confgate process that runs it: the journal is left unfinished
+    writeFileSync(path.join(d, 'crash.sh'), '#!/bin/sh\necho "apply $CONFGATE_TARGET_ID" >> hooks.log\nkill -9 $PPID\n');
+    writeFileSync(path.join(d, 'rb.sh'), '#!/bin/sh\necho "rollback $CONFGATE_TARGET_ID $(grep -c extra "$CONFGATE_CONFIG_DIR/edge/base.yaml") $(cd "$CONFGATE_CONFIG_DIR" && find . -type f | sort | tr \'\\n\' \' \')" >> hooks.log\n');
+    chmodSync(path.join(d, 'crash.sh'), 0o755);
+    chmodSync(path.join(d, 'rb.sh'), 0o755);
+    const crashed = cg(['rollout', '--policy', 'confgate.yaml', '--proposed', 'proposed', '--current', 'current', '--targets', 'targets.yaml', '--at', AT, '--journal', 'j.journal', '--apply', './crash.sh', '--rollback', './rb.sh'], d);
+    expect(crashed.code).toBeNull(); // SIGKILL
+    // a different LKG set is refused (its hash is not the journal's)
+    const other = path.join(d, 'other');
+    cpSync(path.join(d, 'current'), other, { recursive: true });
+    writeFileSync(path.join(other, 'regions/eu.yaml'), 'region: eu\nroutes: []\n');
+    const refused = cg(['rollout', '--resume', '--journal', 'j.journal', '--current', 'other', '--rollback', './rb.sh', '--policy', 'confgate.yaml'], d);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/E_JOURNAL_DOCUMENTS|does not match|differ/i);
+    const resumed = cg(['rollout', '--resume', '--journal', 'j.journal', '--current', 'current', '--rollback', './rb.sh', '--policy', 'confgate.yaml'], d);
+    expect(resumed.stderr + resumed.stdout).toMatch(/ROLLED-BACK|rolled-back/i);
+    const log = readFileSync(path.join(d, 'hooks.log'), 'utf8').trim().split('\n');
+    expect(log[0]).toBe('apply a');
+    expect(log.slice(1)).toEqual([expect.stringMatching(/^rollback a 0 \.\/edge\/base\.yaml \.\/regions\/eu\.yaml \.\/regions\/us\.yaml ?$/)]);
+  });
+
   it('a member no one may read blocks with input.unreadable at its path (the CLI run as an unprivileged user)', () => {
     const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
     const asNobody = process.getuid?.() === 0 && setpriv !== undefined;
