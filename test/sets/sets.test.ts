@@ -198,6 +198,18 @@ describe('policy paths: single-file policies keep working, GLOB# patterns addres
     expect(of(gate.evaluate({ proposed: { text, file: 'config/base.json' }, at: AT }), 'limit.max-items')).toHaveLength(0);
   });
 
+  it('single-file checks: files.schemas by file name; `files` holds the one document under its name', () => {
+    const gate = createGate({
+      version: 1,
+      files: { schemas: [{ match: 'regions/*.json', schema: { type: 'object', required: ['region'] } }] },
+      rules: [{ id: 'named', expr: "files['cfg/regions/eu.json'].x == root.x && oldFiles['cfg/regions/eu.json'].x == 1" }],
+    });
+    const r = gate.evaluate({ proposed: { text: '{"x": 2}', file: 'cfg/regions/eu.json' }, current: { text: '{"x": 1}', file: 'live.json' }, at: AT });
+    expect(ids(r)).toContain('schema');
+    expect(of(r, 'rule.named')).toEqual([]);
+    expect(ids(gate.evaluate({ proposed: { text: '{"x": 2}', file: 'cfg/base.json' }, at: AT }))).not.toContain('schema');
+  });
+
   it('bad globs are policy errors naming the key', () => {
     expect(() => createGate({ version: 1, checks: [{ path: '../x.yaml#/a', maxItems: 1 }] })).toThrow(/checks\/0\/path.*`\.\.`/s);
     expect(() => createGate({ version: 1, keys: { 'a.yaml#features': 'name' } })).toThrow(/after `#` comes a JSON Pointer/);
