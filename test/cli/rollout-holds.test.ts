@@ -121,8 +121,7 @@ describe('built CLI: holds and operator decisions', () => {
     expect(ids(dir, 'apply-done')).toHaveLength(2);
     expect(status(dir).hold).toMatchObject({ kind: 'operator', reason: expect.stringMatching(/paused by operator alice@\S+ \(error budget alert\)/) });
     const healthy = calls(dir).filter((c) => c.kind === 'health' && inStage.some((a) => a.id === c.id)).length;
-    await sleep(300);
-    expect(calls(dir).filter((c) => c.kind === 'health' && inStage.some((a) => a.id === c.id)).length).toBeGreaterThan(healthy); // watched while held
+    await until(() => calls(dir).filter((c) => c.kind === 'health' && inStage.some((a) => a.id === c.id)).length > healthy, 'health checks of the held targets');
     expect(run(dir, ['control', 'continue']).code).toBe(0);
     const r = await p.done;
     expect(r.code).toBe(0);

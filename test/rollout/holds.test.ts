@@ -67,8 +67,7 @@ describe('a denied approval holds (onApprovalDenied: hold, the default)', () => 
     const run = runRollout(options);
     await when(events, (e) => e.type === 'rollout.held');
     const heldAt = of('health').length;
-    await sleep(80);
-    expect(of('health').length).toBeGreaterThan(heldAt); // the canary is watched while the rollout waits
+    await when(events, () => of('health').length > heldAt); // the canary is watched while the rollout waits (bounded by the test timeout)
     expect(of('rollback')).toEqual([]);
     expect(of('apply')).toEqual(['t0']); // the wider stage did not start
     await journal.postCommand(command('continue', 'change board said yes'));
@@ -166,8 +165,7 @@ describe('pause while a stage applies', () => {
     const holdAt = recs.findIndex((r) => r.type === 'hold');
     for (const id of inFlight) expect(recs.findIndex((r) => r.type === 'target' && r.targetId === id && r.state.status === 'applied')).toBeLessThan(holdAt);
     const healthAtHold = s.of('health').filter((id) => inFlight.includes(id)).length;
-    await sleep(80);
-    expect(s.of('health').filter((id) => inFlight.includes(id)).length).toBeGreaterThan(healthAtHold); // watched while held
+    await when(s.events, () => s.of('health').filter((id) => inFlight.includes(id)).length > healthAtHold); // watched while held
     expect(started).toHaveLength(3);
     await s.journal.postCommand(command('continue', 'alert was noise'));
     // the rest of the stage is applied after the continue

@@ -327,14 +327,15 @@ export class Runtime {
     const e = this.r.engine;
     this.held = true;
     this.pauseRequested = undefined;
-    e.emit({ type: 'rollout.held', stage: wave.index, kind, reason });
+    // journaled first: whoever sees the event (or runs `confgate status` on seeing it) finds the hold in the journal
     await e.write([{ type: 'hold', ts: now(), stage: wave.index, kind, reason }]);
+    e.emit({ type: 'rollout.held', stage: wave.index, kind, reason });
     const pre = this.preRelease;
     this.preRelease = undefined;
     if (pre && pre.stage === wave.index && pre.kind === kind) {
       const why = `${reason} (released by ${pre.by}, posted while no process ran the rollout)`;
-      e.emit({ type: 'rollout.released', stage: wave.index, by: 'operator', reason: why });
       await e.write([{ type: 'release', ts: now(), stage: wave.index, by: 'operator', reason: why }]);
+      e.emit({ type: 'rollout.released', stage: wave.index, by: 'operator', reason: why });
       this.held = false;
       return 'operator';
     }
@@ -354,8 +355,8 @@ export class Runtime {
         if (release) by = 'operator';
         else if (until?.()) by = 'window';
         if (by) {
-          e.emit({ type: 'rollout.released', stage: wave.index, by, reason });
           await e.write([{ type: 'release', ts: now(), stage: wave.index, by, reason }]);
+          e.emit({ type: 'rollout.released', stage: wave.index, by, reason });
           return by;
         }
       }
