@@ -44,7 +44,7 @@ svg{max-width:100%;height:auto;display:block}svg.chart{width:100%;max-width:none
 .t-pending{background:#bdbdbd}.t-skipped{background:#e0e0e0;outline:1px dashed #9e9e9e}.t-applying,.t-applied{background:var(--apply)}.t-healthy{background:var(--allow)}.t-failed,.t-apply-timed-out,.t-rollback-failed{background:var(--block)}.t-rolling-back,.t-rolled-back{background:var(--warn)}
 details>summary{cursor:pointer;color:var(--muted)}
 footer{margin:32px 0 8px;color:var(--muted);font-size:.8rem}
-@media (max-width:600px){main{padding:10px}.verdict h1{font-size:1.5rem}td.val{max-width:none}.hide-narrow{display:none}th,td{padding:3px 5px}}
+@media (max-width:600px){main{padding:10px}.verdict h1{font-size:1.5rem}td.val{max-width:none}.hide-narrow{display:none}th,td{padding:3px 5px}.scroll>table{min-width:540px}td.val,td.path{overflow-wrap:break-word;word-break:normal}}
 `;
 
 /**
