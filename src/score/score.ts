@@ -370,10 +370,18 @@ function memberVersionCheck(
   changes: readonly PreparedChange[],
 ): { from: string; to: string; order: number; file?: string } | undefined {
   let worst: { from: string; to: string; order: number; file?: string } | undefined;
+  // Changes grouped by member once (a set of many files with many changes stays linear).
+  const byFile = new Map<string, PreparedChange[]>();
+  for (const c of changes) {
+    if (c.change.file === undefined) continue;
+    let list = byFile.get(c.change.file);
+    if (!list) byFile.set(c.change.file, (list = []));
+    list.push(c);
+  }
   for (const m of members) {
     if (!m.proposed || !m.current) continue;
-    const own = changes.filter((c) => c.change.file === m.file);
-    if (own.length === 0) continue;
+    const own = byFile.get(m.file);
+    if (own === undefined) continue;
     const v = versionCheck({ ...input, proposed: m.proposed, current: m.current, members: undefined }, own);
     if (v && (worst === undefined || v.order < worst.order)) worst = { ...v, file: m.file };
   }
