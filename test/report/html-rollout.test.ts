@@ -53,7 +53,7 @@ async function scenario(): Promise<void> {
     stages: [
       { name: 'canary', count: 2, bake: 200 },
       { name: 'early', percent: 50, bake: 200, approval: true },
-      { name: 'global', percent: 100, bake: 400 },
+      { name: 'global', percent: 100, bake: 800 },
     ],
   });
   // the hostile target must be in the last wave
@@ -89,7 +89,7 @@ async function scenario(): Promise<void> {
     health: (t, ctx) => {
       const latency = 20 + (t.id.length % 7) + (ctx.stage.index === 2 ? 15 : 0);
       if (t.id === 'edge-3' && ctx.stage.index === 1 && !released) return { healthy: false, inconclusive: true, message: 'no data yet', metrics: { latency_ms: latency } };
-      if (t.id === EVIL && Date.now() - (applied.get(t.id) ?? Date.now()) > 100) {
+      if (t.id === EVIL && Date.now() - (applied.get(t.id) ?? Date.now()) > 50) {
         return { healthy: false, message: `p99 </svg> 900ms from https://api.example/x?api_token=${SECRET}`, metrics: { latency_ms: 900 } };
       }
       return { healthy: true, metrics: { latency_ms: latency } };
