@@ -259,9 +259,10 @@ function notRunning(command: OperatorCommandName, status: RolloutStatusReport, f
     promote: `run \`${forward}\`: it re-checks the health of every changed target, then runs the remaining stages without their bakes`,
     pause: `nothing advances until someone resumes it; a \`--resume --forward\` will hold at once, and \`${back}\` rolls it back`,
   };
+  const holder = status.process.startsWith('unknown') ? `cannot tell whether a live process holds rollout ${status.rolloutId}` : `no live process holds rollout ${status.rolloutId}`;
   return (
-    `confgate: no live process holds rollout ${status.rolloutId} (${status.process}); it is ${status.status}${status.hold ? ` (${status.hold.kind}: ${shown(status.hold.reason)})` : ''}.\n` +
-    `confgate: your ${command} is pending: a running engine would act on it within one health interval, but none runs. To act on it, ${what[command]}.\n`
+    `confgate: ${holder} (${status.process}); it is ${status.status}${status.hold ? ` (${status.hold.kind}: ${shown(status.hold.reason)})` : ''}.\n` +
+    `confgate: your ${command} is pending: a running engine acts on it within one health interval${status.process.startsWith('unknown') ? ' (if one runs)' : ', but none runs'}. To act on it, ${what[command]}.\n`
   );
 }
 
@@ -299,7 +300,8 @@ export async function runControlCommand(positionals: string[], values: Values, i
     ...(typeof reason === 'string' ? { reason } : {}),
   });
   const live = status.process.startsWith('running');
-  io.stdout(`posted ${command} for rollout ${status.rolloutId}${live ? '' : ': pending (no live process holds this rollout)'}\n`);
+  const pendingNote = status.process.startsWith('unknown') ? ': pending (the lock cannot be read: a live process may or may not pick it up)' : ': pending (no live process holds this rollout)';
+  io.stdout(`posted ${command} for rollout ${status.rolloutId}${live ? '' : pendingNote}\n`);
   if (!live) io.stderr(notRunning(command, status, file));
   return 0;
   } finally {
