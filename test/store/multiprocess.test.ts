@@ -9,7 +9,11 @@
  * - SIGSTOP of the holder past its lease, take-over by a resume, SIGCONT: the stale process starts no hook and writes
  *   nothing more (file store and PostgreSQL store).
  *
- * `CONFGATE_STRESS_ROUNDS` raises the number of racing rounds (the README's figures were measured that way).
+ * Every trial is randomized (start offsets, the moment of the kill or stop) from a seed printed with the summary
+ * (`CONFGATE_STRESS_SEED` replays one). `CONFGATE_STRESS_RUNS=N` runs each kill and stop trial N times per store and
+ * the racing rounds 2N times (default N = 1); `CONFGATE_STRESS_ROUNDS` sets the racing rounds alone. Violations are
+ * counted over all runs and printed (`[stress] ...`), then asserted to be none. The README's figures were measured
+ * this way (`scripts/stress-stores.sh`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +22,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { mulberry32 } from '../helpers/prng.js';
 import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
-const ROUNDS = Number(process.env['CONFGATE_STRESS_ROUNDS'] ?? 2);
+const RUNS = Math.max(1, Number(process.env['CONFGATE_STRESS_RUNS'] ?? 1));
+const ROUNDS = Math.max(1, Number(process.env['CONFGATE_STRESS_ROUNDS'] ?? 2 * RUNS));
+const SEED = Number(process.env['CONFGATE_STRESS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
+const random = mulberry32(SEED);
+/** Print one summary line of a randomized trial (vitest shows it; the README's table is made of these). */
+function summary(what: string, runs: number, violations: string[], extra = ''): void {
+  console.log(`[stress] ${what}: runs=${runs} violations=${violations.length}${extra} seed=${SEED}`);
+}
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-multi-'));
 const lockDir = path.join(root, 'locks');
 const children: ChildProcess[] = [];
@@ -99,7 +111,7 @@ describe('racing rollouts on one scope (file store, one host)', () => {
       const runs = [];
       for (let i = 0; i < 3; i++) {
         const dir = runner(4);
-        await sleep(Math.floor(Math.random() * 30));
+        await sleep(Math.floor(random() * 30));
         runs.push(start(dir, [...rolloutArgs(log, 30), '--scope', `race-${round}`]));
       }
       const results = await Promise.all(runs.map((r) => r.done));
@@ -122,6 +134,7 @@ describe('racing rollouts on one scope (file store, one host)', () => {
       for (let i = 1; i < sorted.length; i++) if (sorted[i]![0] <= sorted[i - 1]![1]) overlaps++;
       expect(spans.size).toBe(results.filter((r) => r.code === 0).length);
     }
+    summary('race one scope (3 processes per round)', ROUNDS, Array.from({ length: overlaps }, () => 'overlap'), ` winners=${winners} refused=${refused}`);
     expect(overlaps).toBe(0);
     expect(winners).toBeGreaterThanOrEqual(ROUNDS);
     expect(winners + refused).toBe(3 * ROUNDS);
@@ -138,7 +151,7 @@ describe('racing rollouts on different scopes that share targets (file store, pe
       const runs = [];
       for (let i = 0; i < 3; i++) {
         const dir = runner(4); // the same target ids in every runner
-        await sleep(Math.floor(Math.random() * 30));
+        await sleep(Math.floor(random() * 30));
         runs.push(start(dir, [...rolloutArgs(log, 30), '--scope', `claims-${round}-${i}`]));
       }
       const results = await Promise.all(runs.map((r) => r.done));
@@ -159,6 +172,7 @@ describe('racing rollouts on different scopes that share targets (file store, pe
       for (let i = 1; i < sorted.length; i++) if (sorted[i]![0] <= sorted[i - 1]![1]) overlaps++;
       expect(spans.size).toBe(results.filter((r) => r.code === 0).length);
     }
+    summary('race scopes sharing targets (3 processes per round)', ROUNDS, Array.from({ length: overlaps }, () => 'overlap'), ` winners=${winners} refused=${refused}`);
     expect(overlaps).toBe(0);
     expect(winners + refused).toBe(3 * ROUNDS);
     // two that claim at the same instant may both be refused (never both run): most rounds still have a winner
@@ -167,43 +181,48 @@ describe('racing rollouts on different scopes that share targets (file store, pe
 });
 
 describe('a holder killed mid-rollout is resumed from another working directory', () => {
-  it('file store: SIGKILL, then --resume elsewhere rolls back every applied target', async () => {
-    const journal = path.join(root, 'shared.journal');
-    const log = path.join(root, 'kill.log');
-    const a = start(runner(8), [...rolloutArgs(log, 60), '--journal', journal]);
-    await until(() => readCalls(log).filter((c) => c.kind === 'apply' && c.phase === 'end').length >= 3);
-    a.child.kill('SIGKILL');
-    expect((await a.done).signal).toBe('SIGKILL');
-    const applied = [...new Set(readCalls(log).filter((c) => c.kind === 'apply').map((c) => c.id))];
-    const r = await start(runner(8), ['--resume', '--journal', journal, '--current', 'live.json', '--rollback', hookSpec(log, 'rollback', 5), '--format', 'json']).done;
-    expect(r.code, r.stderr).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'rolled-back', resumed: true });
-    const rolledBack = readCalls(log).filter((c) => c.kind === 'rollback' && c.phase === 'start').map((c) => c.id);
-    // every applied target is rolled back (and those journaled `applying` whose apply may not have run: idempotent)
-    for (const id of applied) expect(rolledBack).toContain(id);
-    expect(new Set(rolledBack).size).toBe(rolledBack.length);
-  }, 120_000);
-
-  it('PostgreSQL store: SIGKILL, the lease runs out, --resume from another directory rolls back', async () => {
-    const url = `${PG_URL}?schema=${schema}`;
-    const log = path.join(root, 'kill-pg.log');
-    const a = start(runner(8), [...rolloutArgs(log, 60), '--journal', url, '--scope', 'pg-kill', '--lease-ttl', '3s']);
-    await until(() => readCalls(log).filter((c) => c.kind === 'apply' && c.phase === 'end').length >= 3);
-    a.child.kill('SIGKILL');
-    expect((await a.done).signal).toBe('SIGKILL');
-    const applied = [...new Set(readCalls(log).filter((c) => c.kind === 'apply').map((c) => c.id))];
-    const resumeArgs = ['--resume', '--journal', url, '--scope', 'pg-kill', '--current', 'live.json', '--rollback', hookSpec(log, 'rollback', 5), '--format', 'json'];
-    let r = await start(runner(8), resumeArgs).done;
-    // the database cannot know the holder died: its lease (3s) must run out first
-    for (let i = 0; i < 20 && r.code === 2 && /is locked/.test(r.stderr); i++) {
-      await sleep(500);
-      r = await start(runner(8), resumeArgs).done;
-    }
-    expect(r.code, r.stderr).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'rolled-back', resumed: true });
-    const rolledBack = readCalls(log).filter((c) => c.kind === 'rollback' && c.phase === 'start').map((c) => c.id);
-    for (const id of applied) expect(rolledBack).toContain(id);
-  }, 180_000);
+  for (const store of ['file', 'postgres'] as const) {
+    it(`${store} store: SIGKILL at a random moment, then --resume elsewhere rolls back every target an apply started on (${RUNS} run${RUNS > 1 ? 's' : ''})`, async () => {
+      const violations: string[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const log = path.join(root, `kill-${store}-${run}.log`);
+        const where = store === 'file' ? ['--journal', path.join(root, `kill-${run}.journal`)] : ['--journal', `${PG_URL}?schema=${schema}`, '--scope', `pg-kill-${run}`];
+        const a = start(runner(8), [...rolloutArgs(log, 60), ...where, '--lease-ttl', '3s']);
+        // kill after 1 to 7 applies started, plus 0-60 ms: mid-hook, mid-journal-write, between calls
+        const k = 1 + Math.floor(random() * 7);
+        await until(() => readCalls(log).filter((c) => c.kind === 'apply' && c.phase === 'start').length >= k);
+        await sleep(Math.floor(random() * 60));
+        a.child.kill('SIGKILL');
+        if ((await a.done).signal !== 'SIGKILL') violations.push(`run ${run}: the holder was not killed (finished first?)`);
+        // its hook processes (own process groups) may still run: the resume waits for them (journaled spawns)
+        const resumeArgs = ['--resume', ...where, '--current', 'live.json', '--rollback', hookSpec(log, 'rollback', 5), '--format', 'json'];
+        let r = await start(runner(8), resumeArgs).done;
+        // PostgreSQL cannot know the holder died: its lease (3s) must run out first
+        for (let i = 0; i < 120 && r.code === 2 && /is locked/.test(r.stderr); i++) {
+          await sleep(500);
+          r = await start(runner(8), resumeArgs).done;
+        }
+        if (r.code !== 1 || (JSON.parse(r.stdout || '{}') as { status?: string }).status !== 'rolled-back') {
+          violations.push(`run ${run}: resume exited ${r.code}: ${r.stderr.slice(-300)}`);
+          continue;
+        }
+        const calls = readCalls(log);
+        const applied = new Set(calls.filter((c) => c.kind === 'apply').map((c) => c.id));
+        const rolledBack = calls.filter((c) => c.kind === 'rollback' && c.phase === 'start').map((c) => c.id);
+        // every target an apply started on is rolled back (and those journaled `applying` whose apply may not have run)
+        for (const id of applied) if (!rolledBack.includes(id)) violations.push(`run ${run}: ${id} applied, never rolled back`);
+        if (new Set(rolledBack).size !== rolledBack.length) violations.push(`run ${run}: a target rolled back twice by one resume`);
+        // no apply of the killed holder ended after the resume's first rollback of that target
+        for (const id of applied) {
+          const lastApply = Math.max(...calls.filter((c) => c.kind === 'apply' && c.id === id).map((c) => c.t));
+          const firstRollback = Math.min(...calls.filter((c) => c.kind === 'rollback' && c.id === id).map((c) => c.t));
+          if (lastApply > firstRollback) violations.push(`run ${run}: an apply on ${id} ran on after its rollback started`);
+        }
+      }
+      summary(`sigkill+resume ${store}`, RUNS, violations);
+      expect(violations).toEqual([]);
+    }, 600_000 + RUNS * 120_000);
+  }
 });
 
 /** Child processes of `pid` that have not exited (zombies excluded), from /proc (Linux). */
@@ -227,46 +246,55 @@ function liveChildren(pid: number): number[] {
 // (its parent, stopped, could not reap it) its process group still answered kill(-pgid, 0). Zombies no longer count.
 describe('a holder stopped past its lease (SIGSTOP), taken over, then continued (SIGCONT)', () => {
   for (const store of ['file', 'postgres'] as const) {
-    it(`${store} store: the stale process starts no hook, writes nothing more and exits non-zero`, async () => {
-      const log = path.join(root, `stop-${store}.log`);
-      const journal = store === 'file' ? path.join(root, 'stop.journal') : `${PG_URL}?schema=${schema}`;
-      const scope = `stop-${store}`;
-      const where = ['--journal', journal, '--scope', scope];
-      // a 3s lease (heartbeat 1s): long enough not to be lost by a merely loaded machine
-      const a = start(runner(12), [...rolloutArgs(log, 80), ...where, '--lease-ttl', '3s']);
-      const pid = a.child.pid!;
-      await until(() => readCalls(log).filter((c) => c.kind === 'apply' && c.phase === 'start').length >= 3);
-      a.child.kill('SIGSTOP');
-      // what the holder started before it stopped may still run: wait until every hook process it spawned has exited
-      await until(() => liveChildren(pid).length === 0);
-      const before = readCalls(log).filter((c) => c.ppid === pid && c.phase === 'start').length;
-      expect(before).toBeGreaterThanOrEqual(3);
-      // another runner takes the rollout over once the lease ran out, and rolls it back
-      const resumeArgs = ['--resume', ...where, '--current', 'live.json', '--rollback', hookSpec(log, 'rollback', 5), '--format', 'json'];
-      let r = await start(runner(12), resumeArgs).done;
-      for (let i = 0; i < 120 && r.code === 2 && /is locked/.test(r.stderr); i++) {
-        await sleep(500);
-        r = await start(runner(12), resumeArgs).done;
+    it(`${store} store: the stale process starts no hook, writes nothing more and exits non-zero (${RUNS} run${RUNS > 1 ? 's' : ''})`, async () => {
+      const violations: string[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const log = path.join(root, `stop-${store}-${run}.log`);
+        const journal = store === 'file' ? path.join(root, `stop-${run}.journal`) : `${PG_URL}?schema=${schema}`;
+        const scope = `stop-${store}-${run}`;
+        const where = ['--journal', journal, '--scope', scope];
+        // a 3s lease (heartbeat 1s): long enough not to be lost by a merely loaded machine
+        const a = start(runner(12), [...rolloutArgs(log, 80), ...where, '--lease-ttl', '3s']);
+        const pid = a.child.pid!;
+        // stop after 1 to 10 applies started, plus 0-100 ms: in a hook, between calls, in a journal write or a spawn
+        const k = 1 + Math.floor(random() * 10);
+        await until(() => readCalls(log).filter((c) => c.kind === 'apply' && c.phase === 'start').length >= k);
+        await sleep(Math.floor(random() * 100));
+        a.child.kill('SIGSTOP');
+        // what the holder started before it stopped may still run: wait until every hook process it spawned has exited
+        await until(() => liveChildren(pid).length === 0);
+        const before = readCalls(log).filter((c) => c.ppid === pid && c.phase === 'start').length;
+        // another runner takes the rollout over once the lease ran out, and rolls it back
+        const resumeArgs = ['--resume', ...where, '--current', 'live.json', '--rollback', hookSpec(log, 'rollback', 5), '--format', 'json'];
+        let r = await start(runner(12), resumeArgs).done;
+        for (let i = 0; i < 120 && r.code === 2 && /is locked/.test(r.stderr); i++) {
+          await sleep(500);
+          r = await start(runner(12), resumeArgs).done;
+        }
+        if (r.code !== 1 || (JSON.parse(r.stdout || '{}') as { status?: string }).status !== 'rolled-back') violations.push(`run ${run}: resume exited ${r.code}: ${r.stderr.slice(-300)}`);
+        if (/killed hook process group/.test(r.stderr)) violations.push(`run ${run}: the resume waited for (and killed) a finished hook`);
+        const snapshot = async (): Promise<string> => {
+          if (store === 'file') return readFileSync(journal, 'utf8');
+          const rows = await sql<{ n: string; last: string }>(`SELECT count(*) AS n, max(seq) AS last FROM ${pg.escapeIdentifier(schema)}.records WHERE scope = $1`, [scope]);
+          return JSON.stringify(rows[0]);
+        };
+        const journalAfterTakeover = await snapshot();
+        const logAfterTakeover = readCalls(log).length;
+        a.child.kill('SIGCONT');
+        const res = await a.done;
+        if (res.code !== 1) violations.push(`run ${run}: the stale process exited ${res.code}, not 1`);
+        if (!new RegExp(`this process lost its lease on scope ${scope} .*it called no further hook and wrote nothing more`).test(res.stderr)) {
+          violations.push(`run ${run}: the stale process did not say it lost its lease: ${res.stderr.slice(-300)}`);
+        }
+        // the hook log: not one hook started by the stale process after it was stopped
+        const after = readCalls(log);
+        if (after.filter((c) => c.ppid === pid && c.phase === 'start').length !== before) violations.push(`run ${run}: the stale process started a hook after SIGCONT`);
+        if (after.length !== logAfterTakeover) violations.push(`run ${run}: hook calls after the take-over: ${JSON.stringify(after.slice(logAfterTakeover))}`);
+        // the journal: not one more write from the stale process
+        if ((await snapshot()) !== journalAfterTakeover) violations.push(`run ${run}: the journal changed after the take-over`);
       }
-      expect(r.code, r.stderr).toBe(1);
-      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'rolled-back', resumed: true });
-      expect(r.stderr).not.toMatch(/killed hook process group/);
-      const snapshot = async (): Promise<string> => {
-        if (store === 'file') return readFileSync(journal, 'utf8');
-        const rows = await sql<{ n: string; last: string }>(`SELECT count(*) AS n, max(seq) AS last FROM ${pg.escapeIdentifier(schema)}.records WHERE scope = $1`, [scope]);
-        return JSON.stringify(rows[0]);
-      };
-      const journalAfterTakeover = await snapshot();
-      const logAfterTakeover = readCalls(log).length;
-      a.child.kill('SIGCONT');
-      const res = await a.done;
-      expect(res.code, res.stderr).toBe(1);
-      expect(res.stderr).toMatch(new RegExp(`this process lost its lease on scope ${scope} .*it called no further hook and wrote nothing more`));
-      // the hook log: not one hook started by the stale process after it was stopped
-      expect(readCalls(log).filter((c) => c.ppid === pid && c.phase === 'start')).toHaveLength(before);
-      expect(readCalls(log).slice(logAfterTakeover)).toEqual([]);
-      // the journal: not one more write from the stale process
-      expect(await snapshot()).toBe(journalAfterTakeover);
-    }, 600_000);
+      summary(`sigstop+takeover+sigcont ${store}`, RUNS, violations);
+      expect(violations).toEqual([]);
+    }, 600_000 + RUNS * 120_000);
   }
 });

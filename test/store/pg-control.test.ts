@@ -124,3 +124,41 @@ describe('confgate control through the PostgreSQL store, from other processes an
     expect(late.stderr).toMatch(/already finished/);
   }, 600_000);
 });
+
+describe('--resume --forward through the PostgreSQL store, from another machine', () => {
+  it('a holder killed mid-rollout is continued elsewhere: every target ends on the proposed config; history says so', async () => {
+    const dirs = [machine(), machine()];
+    for (const d of dirs) {
+      writeFileSync(path.join(d, 'targets.json'), JSON.stringify({ targets: Array.from({ length: 8 }, (_, i) => ({ id: `t${i}`, labels: { region: `r${i % 2}` } })) }));
+      writeFileSync(path.join(d, 'confgate.yaml'), 'version: 1\nrollout:\n  stages:\n    - { name: canary, count: 1, bake: 10ms }\n    - { name: all, percent: 100, bake: 10ms }\n  health: { interval: 10ms, timeout: 10s }\n');
+      writeFileSync(path.join(d, 'live.json'), JSON.stringify({ version: '1.0.0', weight: 1 }));
+      writeFileSync(path.join(d, 'next.json'), JSON.stringify({ version: '1.0.1', weight: 2 }));
+      writeFileSync(path.join(d, 'hook.mjs'), HOOK.replace("appendFileSync(log", "await new Promise((r) => setTimeout(r, kind === 'apply' ? 60 : 1));\nappendFileSync(log"));
+    }
+    const log = path.join(root, 'forward.log');
+    const hooks = (d: string) => ['--apply', `${process.execPath} ${path.join(d, 'hook.mjs')} ${log} apply`, '--rollback', `${process.execPath} ${path.join(d, 'hook.mjs')} ${log} rollback`, '--health', `${process.execPath} ${path.join(d, 'hook.mjs')} ${log} health`];
+    const calls = (): { kind: string; id: string }[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; id: string }) : []);
+    const where = ['--journal', URL_, '--scope', 'pg-forward'];
+    const gate = ['--proposed', 'next.json', '--current', 'live.json', '--policy', 'confgate.yaml'];
+    const child = spawn(process.execPath, [BIN, 'rollout', ...gate, '--targets', 'targets.json', ...where, ...hooks(dirs[0]!), '--concurrency', '1', '--lease-ttl', '3s'], { cwd: dirs[0], stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('close', r));
+    await until(() => (calls().filter((c) => c.kind === 'apply').length >= 3 ? true : undefined), 'three applies');
+    child.kill('SIGKILL');
+    await exited;
+    const args = ['rollout', '--resume', '--forward', ...gate, ...where, ...hooks(dirs[1]!), '--format', 'json'];
+    let r = await run(dirs[1]!, args);
+    for (let i = 0; i < 120 && r.code === 2 && /is locked/.test(r.stderr); i++) {
+      await sleep(500); // the killed holder's lease (3s) runs out first
+      r = await run(dirs[1]!, args);
+    }
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', resumed: true });
+    // every target's last apply or rollback call is an apply: the whole fleet is on the proposed config
+    const last = new Map<string, string>();
+    for (const c of calls()) if (c.kind !== 'health') last.set(c.id, c.kind);
+    expect([...last.keys()].sort()).toEqual(Array.from({ length: 8 }, (_, i) => `t${i}`));
+    expect([...last.values()].every((k) => k === 'apply')).toBe(true);
+    const h = await run(machine(), ['history', ...where, '--format', 'json']);
+    expect(JSON.parse(h.stdout).rollouts[0]).toMatchObject({ status: 'completed' });
+  }, 600_000);
+});
