@@ -73,7 +73,7 @@ Usage:
   confgate rollout --proposed FILE|DIR --current FILE|DIR --targets FILE --apply HOOK --rollback HOOK
                    [--health HOOK] [--approval HOOK] [--policy FILE] [--journal FILE|URL] [--resume]
                    [--concurrency N] [--hook-timeout DURATION] [--health-interval DURATION]
-                   [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION]
+                   [--scope NAME] [--actor WHO] [--reason TEXT] [--lease-ttl DURATION] [--heartbeat DURATION]
                    [--at ISO-8601] [--override "reason"] [--revert "reason"] [--format text|json]
                    [--promote HOOK] [--verify HOOK] [--approval-timeout DURATION] [--events FILE|-]
                    [--report FILE.html]

@@ -44,6 +44,7 @@ import { gateEvent, type Notifier } from '../notify/index.js';
 import { cliNotifier, finishNotifier } from './notify.js';
 import { auditFromEnv, isPostgresUrl, JOURNAL_KEY_ENV, openJournal } from '../store/index.js';
 import type { FileJournalOptions, LeasedJournal, PostgresJournalOptions, StoreOptions, SuppliedDocuments } from '../store/index.js';
+import { leaseTiming } from '../store/file.js';
 import { envStoreOptions, journalLocation, scopeOf, showLocation } from './store.js';
 import { formatDuration, tryParseDuration } from '../units.js';
 import type { CliIo } from './main.js';
@@ -86,6 +87,7 @@ export const ROLLOUT_OPTIONS = {
   actor: { type: 'string' },
   reason: { type: 'string' },
   'lease-ttl': { type: 'string' },
+  heartbeat: { type: 'string' },
   report: { type: 'string' },
 } as const;
 
@@ -457,10 +459,17 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
   // --journal FILE|postgres://…, else CONFGATE_JOURNAL, else ./confgate-rollout.journal (src/cli/store.ts)
   const journal = journalLocation(h.str(values, 'journal'), io);
   const leaseTtl = durationOption(h, values, 'lease-ttl');
+  const heartbeat = durationOption(h, values, 'heartbeat');
+  try {
+    leaseTiming({ ...(leaseTtl === undefined ? {} : { leaseTtl }), ...(heartbeat === undefined ? {} : { heartbeat }) });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace('`heartbeat`', '--heartbeat').replace('`leaseTtl`', '--lease-ttl')}`);
+  }
   const storeOptions = (scope: string | undefined, extra: Partial<StoreOptions> = {}): FileJournalOptions & PostgresJournalOptions => ({
     ...(scope === undefined ? {} : { scope }),
     ...envStoreOptions(io),
     ...(leaseTtl === undefined ? {} : { leaseTtl }),
+    ...(heartbeat === undefined ? {} : { heartbeat }),
     ...extra,
   });
   const audit = { ...(h.str(values, 'actor') ? { actor: h.str(values, 'actor')! } : {}), ...(h.str(values, 'reason') ? { reason: h.str(values, 'reason')! } : {}) };

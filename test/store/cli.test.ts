@@ -65,6 +65,15 @@ describe('file store from the CLI', () => {
     expect(await cli(dir, ['history', '--limit', '0'])).toMatchObject({ code: 2 });
   });
 
+  it('--heartbeat sets the renewal interval; it must be shorter than the lease', async () => {
+    const dir = workdir();
+    const bad = await cli(dir, [...rollout, '--heartbeat', '40s']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--heartbeat \(40000ms\) must be positive and shorter than --lease-ttl \(30000ms\)/);
+    const ok = await cli(dir, [...rollout, '--lease-ttl', '2s', '--heartbeat', '500ms']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('unlock shows the lock; --force needs the right rollout id and then releases it', async () => {
     const dir = workdir();
     const holder = new FileJournal(path.join(dir, 'confgate-rollout.journal'), { lockDir, scope: 'targets:edge-fleet' });
