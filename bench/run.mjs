@@ -331,7 +331,7 @@ async function benchRolloutPg() {
   const noop = () => undefined;
   let k = 0;
   const run = async (journal) => {
-    const r = await cg.runRollout({ plan, proposed, lkg, apply: noop, health: noop, rollback: noop, concurrency: 256, journal });
+    const r = await cg.runRollout({ plan, proposed, lkg, apply: noop, health: () => true, rollback: noop, concurrency: 256, journal });
     if (r.status !== 'completed') throw new Error(`rollout ${r.status}: ${r.reason}`);
     return r;
   };
