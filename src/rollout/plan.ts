@@ -121,8 +121,9 @@ function parseAt(at: Date | string | undefined): number | undefined {
  * - If the last wave would hold every redundancy value of a group, it is split: the targets with the last (sorted)
  *   value of each such group go to an extra wave `<name>-2` (same bake, no approval) and a warning says so.
  * - Maintenance windows (requires `at`): each wave's start is estimated as `at` + the bakes of the waves before it;
- *   a target under maintenance at its wave's start is deferred to the next wave whose start is outside every window
- *   that covers it, or excluded with a note naming the windows when there is none.
+ *   a target under maintenance at its wave's start is passed over when a `count`/`percent` wave is filled (the next
+ *   free target takes its place, so a canary is never emptied by a window) and deferred to the next wave whose start
+ *   is outside every window that covers it, or excluded with a note naming the windows when there is none.
  * - Targets not reached by any stage (stages ending below 100%) are excluded with reason `not reached by any stage`
  *   and a warning: every target is in exactly one wave or in `notes`.
  * - Empty waves are dropped (with a warning) when a later wave exists; a final empty wave is kept.
@@ -219,10 +220,26 @@ export function planRollout(options: PlanOptions): RolloutPlan {
     } else {
       const want = Math.min(total, stage.count !== undefined ? stage.count : Math.max(1, Math.ceil((stage.percent! * total) / 100 - 1e-9)));
       const need = want - placed.size;
+      // A target under maintenance at the wave's estimated start is passed over, so the wave is filled with the next
+      // free targets: a canary whose first pick is in maintenance gets another canary, never an empty first stage
+      // that would be dropped and let a wider stage go first. (The last wave takes every remaining target; the
+      // maintenance pass below defers or excludes those.)
+      const waveStart = atMs === undefined ? undefined : atMs + drafts.reduce((sum, d) => sum + d.bakeMs, 0);
+      const busy =
+        !isLast && maintenance.length > 0 && waveStart !== undefined
+          ? targetsUnderMaintenance(maintenance, order.filter((t) => !placed.has(t.id)), new Date(waveStart))
+          : undefined;
       for (const t of order) {
         if (wave.targets.length >= need) break;
         if (placed.has(t.id)) continue;
         if (!isLast) {
+          const names = busy?.get(t.id);
+          if (names !== undefined && names.length > 0) {
+            if (!deferReason.has(t.id)) {
+              deferReason.set(t.id, `under maintenance (${[...names].sort(cmp).join(', ')}) at the estimated start of stage "${stage.name}" (${new Date(waveStart!).toISOString()})`);
+            }
+            continue;
+          }
           const d = domainOf(t);
           const size = domainSize.get(d) ?? 0;
           if (failureDomain && size > 1 && !placedPerDomain.get(d) && (inDomain.get(d) ?? 0) + 1 === size) {

@@ -230,6 +230,36 @@ describe('planRollout: maintenance windows', () => {
     accounted(plan, targets);
   });
 
+  it('a canary whose first pick is under maintenance gets the next free target: the first stage is never emptied and dropped', () => {
+    // Order by id: aaa-1 (region A, under maintenance) would be the canary; without a replacement the canary stage
+    // would be empty and dropped, and the 50% stage would go first.
+    const fleet = [
+      { id: 'aaa-1', labels: { region: 'A' } },
+      { id: 'bbb-1', labels: { region: 'B' } },
+      { id: 'ccc-1', labels: { region: 'C' } },
+      { id: 'ddd-1', labels: { region: 'D' } },
+    ];
+    const windows: WindowSpec[] = [{ name: 'A maintenance', kind: 'maintenance', targets: { region: 'A' }, start: '2025-11-18T09:00:00Z', end: '2025-11-18T09:30:00Z' }];
+    const plan = planRollout({
+      targets: fleet,
+      stages: [
+        { name: 'canary', count: 1, bake: '1h' },
+        { name: 'half', percent: 50, bake: '1h' },
+        { name: 'all', percent: 100, bake: '1h' },
+      ],
+      windows,
+      at: '2025-11-18T09:00:00Z',
+    });
+    expect(plan.waves.map((w) => w.name)).toEqual(['canary', 'half', 'all']);
+    expect(plan.waves[0]!.targets.map((t) => t.id)).toEqual(['bbb-1']);
+    expect(plan.warnings.join('\n')).not.toMatch(/dropped/);
+    // aaa-1 joins the first wave that starts after its window (the 50% stage, an hour later), with the reason.
+    const note = plan.notes.find((n) => n.targetId === 'aaa-1');
+    expect(note).toMatchObject({ action: 'deferred', wave: 1 });
+    expect(note!.reason).toMatch(/A maintenance/);
+    accounted(plan, fleet);
+  });
+
   it('ignores windows that are not active at the estimated start', () => {
     const windows: WindowSpec[] = [
       { name: 'later', kind: 'maintenance', start: '2025-11-19T09:00:00Z', end: '2025-11-19T10:00:00Z' },
