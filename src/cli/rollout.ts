@@ -35,8 +35,7 @@ import {
   type RolloutResult,
   type RunOptions,
 } from '../rollout/index.js';
-import { createMasker } from '../secrets.js';
-import type { Change, ConfigDoc, GateReport, JsonValue, Target } from '../types.js';
+import type { Change, ConfigDoc, ConfigSet, GateReport, JsonValue, Target } from '../types.js';
 import type { JournalRecord } from '../rollout/types.js';
 import { cleanStaleHookDirs } from '../rollout/hooks.js';
 import { VERSION } from '../version.js';
@@ -391,14 +390,19 @@ function promoteFrom(hook: AdapterHook, lkg: unknown, changes: Change[]): Promot
 }
 
 /** The documents a resume may need: `--current` (the LKG, to roll back) and `--proposed` (to go forward), when given. */
-function resumeDocuments(values: Values, io: CliIo, h: Helpers): SuppliedDocuments {
+function resumeDocuments(values: Values, io: CliIo, h: Helpers, seen: Array<ConfigDoc | ConfigSet> = []): SuppliedDocuments {
   const docs: SuppliedDocuments = {};
   const cur = h.str(values, 'current');
   const prop = h.str(values, 'proposed');
   if (cur === undefined && prop === undefined) return docs;
   const policy = h.policyOf(io, h.str(values, 'policy'));
   // A folder is a config set: the journal holds (the hash of) the set as one value, `{ "<relative path>": value }`.
-  const read = (f: string) => (isFolderArg(io.cwd, f) ? readSet(io.cwd, f, policy) : h.readDoc(io, f, policy));
+  // Every document read goes into `seen`: the resume's events are masked with their secrets.
+  const read = (f: string) => {
+    const d = isFolderArg(io.cwd, f) ? readSet(io.cwd, f, policy) : h.readDoc(io, f, policy);
+    seen.push(d);
+    return d;
+  };
   if (cur !== undefined) {
     const d = read(cur);
     const v = usableValue(d);
@@ -591,7 +595,15 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
       } catch (err) {
         io.stderr(`confgate: warning: no notifications for this resume (${err instanceof Error ? err.message : String(err)})\n`);
       }
-      leased = openJournal(journal, storeOptions(resumeScope(), { documents: resumeDocuments(values, io, h), audit: auditFromEnv(audit, io.env), salvage: true }));
+      // the events (--events, and the stream kept in the store) masked with the secrets of the documents given
+      const seen: Array<ConfigDoc | ConfigSet> = [];
+      const documents = resumeDocuments(values, io, h, seen);
+      if (seen.length > 0) {
+        const masker = maskerOf(h.policyOf(io, h.str(values, 'policy')), seen);
+        mask = (e) => masker.value(e as unknown as JsonValue);
+        maskText = masker.text;
+      }
+      leased = openJournal(journal, storeOptions(resumeScope(), { documents, audit: auditFromEnv(audit, io.env), salvage: true }));
       await reportResume(leased, io);
       try {
         result = await resumeRollout(leased, {
@@ -640,11 +652,12 @@ export async function runRolloutCommand(values: Values, io: CliIo, h: Helpers): 
         onEvent,
       };
       if (resume) {
-        const masker = createMasker(policy, []);
+        // going forward needs the proposed config (--proposed) unless the journal was written with CONFGATE_JOURNAL_KEY
+        const seen: Array<ConfigDoc | ConfigSet> = [];
+        const documents = resumeDocuments(values, io, h, seen);
+        const masker = maskerOf(policy, seen);
         mask = (e) => masker.value(e as unknown as JsonValue);
         maskText = masker.text;
-        // going forward needs the proposed config (--proposed) unless the journal was written with CONFGATE_JOURNAL_KEY
-        const documents = resumeDocuments(values, io, h);
         if (documents.proposed === undefined && !io.env[JOURNAL_KEY_ENV]) {
           throw new UsageError('--resume --forward needs --proposed FILE and --current FILE: the journal keeps only their hashes (or set CONFGATE_JOURNAL_KEY to the key the rollout used)');
         }

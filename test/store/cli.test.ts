@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/main.js';
-import { FileJournal } from '../../src/index.js';
+import { FileJournal, planRollout } from '../../src/index.js';
 import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
 import pg from 'pg';
 
@@ -124,6 +124,30 @@ describe('history --format ndjson: the event stream of one rollout, as --events 
     writeFileSync(path.join(dir, 'next.json'), JSON.stringify({ version: '1.0.1', token: SECRET, flag: true }));
     return ['rollout', '--proposed', 'next.json', '--current', 'live.json', '--targets', 'edge-fleet.json', '--policy', 'confgate.yaml', '--apply', LEAKY, '--rollback', NOOP, '--events', 'events.ndjson'];
   };
+
+  it('a resume\'s events are masked with the secrets of the documents it was given (--current), in --events and in the store', async () => {
+    const dir = workdir();
+    const journal = path.join(dir, 'confgate-rollout.journal');
+    const lkg = JSON.parse(readFileSync(path.join(dir, 'live.json'), 'utf8')) as Record<string, unknown>;
+    // an unfinished rollout: target a was being applied when its process died
+    const j = new FileJournal(journal, { lockDir, scope: 'targets:edge-fleet' });
+    await j.lock();
+    const targets = [{ id: 'a', labels: {} }, { id: 'b', labels: {} }];
+    await j.append([
+      { type: 'rollout.started', v: 1, id: 'r-crashed', ts: new Date().toISOString(), plan: planRollout({ targets, stages: [{ name: 'all', percent: 100 }] }), proposed: { version: '1.0.1' }, lkg, changes: [] },
+      { type: 'target', targetId: 'a', state: { status: 'applying', stage: 0 } },
+    ]);
+    await j.unlock();
+    // the rollback hook echoes the LKG (with its secret) and fails: the failure's message carries the secret
+    const r = await cli(dir, ['rollout', '--resume', '--current', 'live.json', '--rollback', LEAKY.replace("=== 'b' ? 1 : 0", "=== 'a' ? 1 : 0"), '--events', 'resume.ndjson']);
+    expect(r.code, r.stderr).toBe(1);
+    const events = readFileSync(path.join(dir, 'resume.ndjson'), 'utf8');
+    expect(events).toMatch(/"type":"target.rollback-failed"/);
+    expect(events).toMatch(/«secret sha256:[0-9a-f]{8}»/);
+    expect(events).not.toContain(SECRET);
+    expect(readFileSync(`${journal}.events`, 'utf8')).not.toContain(SECRET);
+    expect((await cli(dir, ['history', '--rollout', 'r-crashed', '--format', 'ndjson'])).stdout).toBe(events);
+  });
 
   for (const store of ['file', 'postgres'] as const) {
     it(`${store} store: equals the --events stream byte for byte, secrets masked, from another working directory`, async () => {
