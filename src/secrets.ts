@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { compilePattern, decodePointer, encodePointer, type PathPattern } from './pointer.js';
 import type { ResolvedPolicy } from './policy/types.js';
 import { isStableDoc, knownWithoutSecretKeys } from './load/stable.js';
-import type { Change, ConfigDoc, GateReport, JsonValue, RolloutPlan } from './types.js';
+import type { Change, ConfigDoc, Finding, GateReport, JsonValue, RolloutPlan } from './types.js';
 
 /**
  * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
@@ -473,6 +473,22 @@ export function maskPlan(plan: RolloutPlan, policy: SecretPolicy): RolloutPlan {
   };
 }
 
+/** One finding with its path, message and detail masked. */
+function maskFinding(f: Finding, m: Masker, isSecret: (pointer: string) => boolean): Finding {
+  const path = f.path === undefined ? {} : { path: m.path(f.path) };
+  // A finding quoting a literal at a secret path (a number that lost precision): the literal and the number it
+  // reads as are not in the parsed values the masker knows, so replace them here.
+  if (f.path !== undefined && f.detail && typeof f.detail['literal'] === 'string' && isSecret(f.path)) {
+    return {
+      ...f,
+      ...path,
+      message: `The secret number at ${m.path(f.path)} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
+      detail: { literal: fingerprint(f.detail['literal']) },
+    };
+  }
+  return { ...f, ...path, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
+}
+
 /** Mask secrets in a gate report: values and path segments at secret paths, secret-named target labels, and any secret text in messages or details. */
 export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
   const compiled = compileSecrets(policy);
@@ -480,20 +496,7 @@ export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed:
   const isSecret = compiled.isSecret;
   return {
     ...report,
-    findings: report.findings.map((f) => {
-      const path = f.path === undefined ? {} : { path: m.path(f.path) };
-      // A finding quoting a literal at a secret path (a number that lost precision): the literal and the number it
-      // reads as are not in the parsed values the masker knows, so replace them here.
-      if (f.path !== undefined && f.detail && typeof f.detail['literal'] === 'string' && isSecret(f.path)) {
-        return {
-          ...f,
-          ...path,
-          message: `The secret number at ${m.path(f.path)} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
-          detail: { literal: fingerprint(f.detail['literal']) },
-        };
-      }
-      return { ...f, ...path, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
-    }),
+    findings: report.findings.map((f) => maskFinding(f, m, isSecret)),
     factors: report.factors.map((x) => ({ ...x, detail: m.text(x.detail) })),
     changes: { ...report.changes, changes: m.changes(report.changes.changes) },
     ...(report.plan ? { plan: maskPlan(report.plan, policy) } : {}),
@@ -533,16 +536,7 @@ export function maskSetReport(report: GateReport, policy: ResolvedPolicy, member
     ...report,
     findings: report.findings.map((f) => {
       const { m, isSecret } = forFile(f.file);
-      const path = f.path === undefined ? {} : { path: m.path(f.path) };
-      if (f.path !== undefined && f.detail && typeof f.detail['literal'] === 'string' && isSecret(f.path)) {
-        return {
-          ...f,
-          ...path,
-          message: `The secret number at ${m.path(f.path)} cannot be represented exactly as a number, so a change to it could be invisible. Quote it as a string.`,
-          detail: { literal: fingerprint(f.detail['literal']) },
-        };
-      }
-      return { ...f, ...path, message: m.text(f.message), ...(f.detail ? { detail: m.value(f.detail) } : {}) };
+      return maskFinding(f, m, isSecret);
     }),
     factors: report.factors.map((x) => ({ ...x, detail: text.text(x.detail) })),
     changes: { ...report.changes, changes: report.changes.changes.map((c) => forFile(c.file).m.changes([c])[0]!) },

@@ -68,6 +68,24 @@ export function leaseTiming(o: StoreOptions): { ttlMs: number; heartbeatMs: numb
 export let appendJsonLines: (journal: FileJournal, text: string) => Promise<void>;
 
 /**
+ * The text of a file opened without following a link (`O_NOFOLLOW`), `undefined` when it does not exist; any other
+ * failure is `E_JOURNAL` with `what` as its message.
+ */
+async function readNoFollow(file: string, what: string): Promise<string | undefined> {
+  try {
+    const fh = await open(file, FS.O_RDONLY | FS.O_NOFOLLOW);
+    try {
+      return await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw journalError(what, err);
+  }
+}
+
+/**
  * A journal in a file, with a lease on a scope.
  *
  * `lock()` takes the lease on {@link FileJournal.scope} (default: the journal's absolute path, so one journal file is
@@ -401,18 +419,8 @@ export class FileJournal implements LeasedJournal {
    * file cannot be read and `E_JOURNAL_FORMAT` when it is not a journal.
    */
   async readChecked(): Promise<ReadOutcome> {
-    let text: string;
-    try {
-      const fh = await open(this.path, FS.O_RDONLY | FS.O_NOFOLLOW);
-      try {
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [], fencedOut: 0 };
-      throw journalError(`cannot read journal ${this.path}`, err);
-    }
+    const text = await readNoFollow(this.path, `cannot read journal ${this.path}`);
+    if (text === undefined) return { records: [], problems: [], fencedOut: 0 };
     const checker = new RecordChecker();
     if (text === '') return checker.out;
     const lines = text.split('\n');
@@ -502,18 +510,8 @@ export class FileJournal implements LeasedJournal {
    * holder that had lost its lease (a lower token after a higher one) are left out.
    */
   async readEvents(rolloutId: string): Promise<string[]> {
-    let text: string;
-    try {
-      const fh = await open(this.eventsPath, FS.O_RDONLY | FS.O_NOFOLLOW);
-      try {
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw journalError(`cannot read the event stream ${this.eventsPath}`, err);
-    }
+    const text = await readNoFollow(this.eventsPath, `cannot read the event stream ${this.eventsPath}`);
+    if (text === undefined) return [];
     const out: string[] = [];
     let highest = 0;
     for (const line of text.split('\n')) {
@@ -576,18 +574,8 @@ export class FileJournal implements LeasedJournal {
 
   /** Commands with `seq > afterSeq` (seq = line number in the side file). */
   async readCommands(afterSeq: number): Promise<OperatorCommandRecord[]> {
-    let text: string;
-    try {
-      const fh = await open(this.commandsPath, FS.O_RDONLY | FS.O_NOFOLLOW);
-      try {
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw journalError(`cannot read operator commands ${this.commandsPath}`, err);
-    }
+    const text = await readNoFollow(this.commandsPath, `cannot read operator commands ${this.commandsPath}`);
+    if (text === undefined) return [];
     return parseCommands(text, afterSeq);
   }
 
