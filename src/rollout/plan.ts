@@ -121,9 +121,10 @@ function parseAt(at: Date | string | undefined): number | undefined {
  * - If the last wave would hold every redundancy value of a group, it is split: the targets with the last (sorted)
  *   value of each such group go to an extra wave `<name>-2` (same bake, no approval) and a warning says so.
  * - Maintenance windows (requires `at`): each wave's start is estimated as `at` + the bakes of the waves before it;
- *   a target under maintenance at its wave's start is passed over when a `count`/`percent` wave is filled (the next
- *   free target takes its place, so a canary is never emptied by a window) and deferred to the next wave whose start
- *   is outside every window that covers it, or excluded with a note naming the windows when there is none.
+ *   a target under maintenance at its wave's start is deferred to the next wave whose start is outside every window
+ *   that covers it, or excluded with a note naming the windows when there is none. When every target a `count`/
+ *   `percent` wave picked is under maintenance, the next free target joins it (a warning says so), so a canary is
+ *   never emptied by a window.
  * - Targets not reached by any stage (stages ending below 100%) are excluded with reason `not reached by any stage`
  *   and a warning: every target is in exactly one wave or in `notes`.
  * - Empty waves are dropped (with a warning) when a later wave exists; a final empty wave is kept.
@@ -220,10 +221,9 @@ export function planRollout(options: PlanOptions): RolloutPlan {
     } else {
       const want = Math.min(total, stage.count !== undefined ? stage.count : Math.max(1, Math.ceil((stage.percent! * total) / 100 - 1e-9)));
       const need = want - placed.size;
-      // A target under maintenance at the wave's estimated start is passed over, so the wave is filled with the next
-      // free targets: a canary whose first pick is in maintenance gets another canary, never an empty first stage
-      // that would be dropped and let a wider stage go first. (The last wave takes every remaining target; the
-      // maintenance pass below defers or excludes those.)
+      // Targets under maintenance at the wave's estimated start (the maintenance pass below defers them): when they
+      // would leave this wave empty, the next free target joins it, so a canary whose picks are all in maintenance
+      // gets another canary instead of an empty first stage that would be dropped and let a wider stage go first.
       const waveStart = atMs === undefined ? undefined : atMs + drafts.reduce((sum, d) => sum + d.bakeMs, 0);
       const busy =
         !isLast && maintenance.length > 0 && waveStart !== undefined
@@ -233,13 +233,6 @@ export function planRollout(options: PlanOptions): RolloutPlan {
         if (wave.targets.length >= need) break;
         if (placed.has(t.id)) continue;
         if (!isLast) {
-          const names = busy?.get(t.id);
-          if (names !== undefined && names.length > 0) {
-            if (!deferReason.has(t.id)) {
-              deferReason.set(t.id, `under maintenance (${[...names].sort(cmp).join(', ')}) at the estimated start of stage "${stage.name}" (${new Date(waveStart!).toISOString()})`);
-            }
-            continue;
-          }
           const d = domainOf(t);
           const size = domainSize.get(d) ?? 0;
           if (failureDomain && size > 1 && !placedPerDomain.get(d) && (inDomain.get(d) ?? 0) + 1 === size) {
@@ -259,6 +252,18 @@ export function planRollout(options: PlanOptions): RolloutPlan {
           }
         }
         take(t);
+      }
+      if (busy && wave.targets.length > 0 && wave.targets.every((t) => busy.has(t.id))) {
+        const spare = order.find((t) => {
+          if (placed.has(t.id) || busy.has(t.id)) return false;
+          const d = domainOf(t);
+          const size = domainSize.get(d) ?? 0;
+          return !(failureDomain && size > 1 && !placedPerDomain.get(d) && (inDomain.get(d) ?? 0) + 1 === size);
+        });
+        if (spare) {
+          take(spare);
+          warnings.push(`stage "${stage.name}": every target picked for it is under maintenance at its estimated start; ${spare.id} joins it so the stage is not empty`);
+        }
       }
       if (need > 0 && wave.targets.length < need) {
         warnings.push(`stage "${stage.name}" has ${wave.targets.length} targets instead of ${need}: the rest would have put a whole failure domain or every redundant member of a group in one wave`);

@@ -19,7 +19,8 @@ function cg(args: string[], cwd = dir, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+    // The test file's own lock directory (test/helpers/isolate-locks.ts): another run of this suite may be running.
+    env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...(process.env['CONFGATE_LOCK_DIR'] ? { CONFGATE_LOCK_DIR: process.env['CONFGATE_LOCK_DIR'] } : {}), ...env },
     timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
