@@ -347,7 +347,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
   // One rollout hands the same config to every target: serialise it once per rollout, not once per call (a 20 MB
   // config to 20 targets was 400 MB of JSON text and seconds of garbage collection). Keyed by rollout and object.
   let last: { rolloutId: string; config: unknown; bytes: Uint8Array } | undefined;
-  const configText = (ctx: { rolloutId: string; config?: unknown }): Uint8Array => {
+  const configBytes = (ctx: { rolloutId: string; config?: unknown }): Uint8Array => {
     const config = ctx.config ?? null;
     if (last && last.rolloutId === ctx.rolloutId && last.config === config) return last.bytes;
     const bytes = Buffer.from(JSON.stringify(config), 'utf8');
@@ -356,7 +356,7 @@ export function commandHook(command: string, args: string[] = [], opts: CommandH
   };
   return async (target, ctx) => {
     ctx.signal.throwIfAborted();
-    const files = await privateFiles({ 'config.json': configText(ctx) }, opts.tempDir);
+    const files = await privateFiles({ 'config.json': configBytes(ctx) }, opts.tempDir);
     try {
       const setDir = opts.configSet ? await writeConfigSetDir(join(dirname(files.paths['config.json']!), 'config'), ctx.config).catch((err: unknown) => {
         throw new HookError(`command ${command} for ${target.id}: cannot deliver the config set: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

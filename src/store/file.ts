@@ -24,6 +24,7 @@ import { corruptError, salvage, decodeLine, encodeLine, headerLine, parseHeader,
 import { resolveKey, sealStarted, unsealStarted } from './seal.js';
 import type { HistoryEntry, LeaseRecord, LeasedJournal, StoreOptions } from './types.js';
 import { historyFromRecords } from './history.js';
+import { EventBuffer } from './event-buffer.js';
 
 /** Options of {@link FileJournal}. */
 export interface FileJournalOptions extends StoreOptions {
@@ -120,8 +121,7 @@ export class FileJournal implements LeasedJournal {
   /** The rollout this journal writes (the last started or read): event lines are kept under its id. */
   #rolloutId = '';
   /** Event lines not written yet: `[rollout id, line]`. */
-  #events: [string, string][] = [];
-  #eventsTimer: NodeJS.Timeout | undefined;
+  #events = new EventBuffer(() => void this.#flushEvents());
   #eventsHandle: FileHandle | undefined;
 
   static {
@@ -478,19 +478,11 @@ export class FileJournal implements LeasedJournal {
    */
   recordEvent(line: string): void {
     if (this.#lost || this.#lease.token === undefined) return;
-    this.#events.push([this.#rolloutId, line]);
-    if (this.#events.length >= 2000) void this.#flushEvents();
-    else if (this.#eventsTimer === undefined) {
-      this.#eventsTimer = setTimeout(() => void this.#flushEvents(), 200);
-      this.#eventsTimer.unref();
-    }
+    this.#events.add(this.#rolloutId, line);
   }
 
   #flushEvents(): Promise<void> {
-    if (this.#eventsTimer !== undefined) clearTimeout(this.#eventsTimer);
-    this.#eventsTimer = undefined;
-    const batch = this.#events;
-    this.#events = [];
+    const batch = this.#events.take();
     if (batch.length === 0) return this.#queue;
     const run = async (): Promise<void> => {
       const token = this.#lease.token;

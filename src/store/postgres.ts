@@ -26,6 +26,7 @@ import { migrate } from './migrations.js';
 import { corruptError, salvage, lineCrc, recordProblem, RecordChecker, type ReadOutcome } from './records.js';
 import { resolveKey, sealStarted, unsealStarted } from './seal.js';
 import type { HistoryEntry, LeaseRecord, LeasedJournal, StoreOptions } from './types.js';
+import { EventBuffer } from './event-buffer.js';
 
 /** Options of {@link PostgresJournal}. */
 export interface PostgresJournalOptions extends StoreOptions {
@@ -116,8 +117,7 @@ export class PostgresJournal implements LeasedJournal {
   /** Targets of the unfinished rollout the last read found (a resume claims them again with its own token). */
   #unfinished: string[] | undefined;
   /** Event lines not written yet: `[rollout id, line]`. */
-  #events: [string, string][] = [];
-  #eventsTimer: NodeJS.Timeout | undefined;
+  #events = new EventBuffer(() => void this.#flushEvents());
 
   /** @param url `postgres://user@host:port/db[?schema=name]` */
   constructor(url: string, options: PostgresJournalOptions = {}) {
@@ -519,19 +519,11 @@ export class PostgresJournal implements LeasedJournal {
    */
   recordEvent(line: string): void {
     if (this.#lost || this.#token === undefined) return;
-    this.#events.push([this.#rolloutId, line]);
-    if (this.#events.length >= 2000) void this.#flushEvents();
-    else if (this.#eventsTimer === undefined) {
-      this.#eventsTimer = setTimeout(() => void this.#flushEvents(), 200);
-      this.#eventsTimer.unref();
-    }
+    this.#events.add(this.#rolloutId, line);
   }
 
   #flushEvents(): Promise<void> {
-    if (this.#eventsTimer !== undefined) clearTimeout(this.#eventsTimer);
-    this.#eventsTimer = undefined;
-    const batch = this.#events;
-    this.#events = [];
+    const batch = this.#events.take();
     if (batch.length === 0) return this.#queue;
     const run = async (): Promise<void> => {
       if (this.#lost || this.#token === undefined) return;
