@@ -13,7 +13,7 @@ import { compilePattern, decodePointer, type PathPattern } from '../pointer.js';
 import type { Change, ChangeSummary, JsonValue } from '../types.js';
 import { diffWithEngine } from './adapter.js';
 import { Emitter } from './emit.js';
-import { canonical, compareKeys, deepEqual, isObject } from './equal.js';
+import { canonical, deepEqual, isObject } from './equal.js';
 import { keyedSegment, type KeyValue } from './path.js';
 
 /** Options of `diffConfigs`. */
@@ -136,7 +136,8 @@ export function diffConfigs(current: JsonValue | undefined, proposed: JsonValue 
     const value = (current === undefined ? proposed : current)!;
     const kind = current === undefined ? 'added' : 'removed';
     if (isObject(value)) {
-      for (const key of Object.keys(value).sort(compareKeys)) {
+      // The default sort orders strings by UTF-16 code units, as compareKeys does, without a call per comparison.
+      for (const key of Object.keys(value).sort()) {
         out.push(key, key, key);
         if (kind === 'added') out.emit(kind, undefined, value[key]);
         else out.emit(kind, value[key], undefined);
@@ -254,7 +255,7 @@ class Walker {
     }
     const all = new Set<string>(ko);
     for (const k of kn) all.add(k);
-    const keys = [...all].sort(compareKeys);
+    const keys = [...all].sort(); // code-unit order, as compareKeys
     const out = this.out;
     for (const k of keys) {
       const inOld = hasOwn.call(o, k);
@@ -282,7 +283,7 @@ class Walker {
     const keys: string[] = [];
     for (const k of Object.keys(o)) if (!hasOwn.call(n, k) || o[k] !== n[k]) keys.push(k);
     for (const k of Object.keys(n)) if (!hasOwn.call(o, k)) keys.push(k);
-    keys.sort(compareKeys);
+    keys.sort(); // code-unit order, as compareKeys (no comparator call per comparison)
     const out = this.out;
     for (const k of keys) {
       const inOld = hasOwn.call(o, k);

@@ -1,34 +1,60 @@
 /**
  * Collects `Change`s while the walker descends: three parallel segment stacks (the keyed `path`,
- * the plain pointer into the current document, the plain pointer into the proposed one).
+ * the plain pointer into the current document, the plain pointer into the proposed one), each with the
+ * JSON Pointer of its prefix already encoded, so that emitting a change costs no encoding at all.
  */
-import { encodePointer } from '../pointer.js';
 import type { Change, ChangeKind, JsonValue } from '../types.js';
 
-/** Internal sink for changes; segments are raw (unescaped) and encoded on emission. */
+/** One JSON Pointer segment escaped (RFC 6901: `~` -> `~0`, `/` -> `~1`); the usual segment is returned as is. */
+export function escapeSegment(segment: string): string {
+  return segment.indexOf('~') === -1 && segment.indexOf('/') === -1 ? segment : segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Internal sink for changes; segments are raw (unescaped), and encoded once when pushed. */
 export class Emitter {
   readonly changes: Change[] = [];
   readonly display: string[] = [];
   readonly oldSegs: string[] = [];
   readonly newSegs: string[] = [];
+  /**
+   * Encoded pointers of every prefix of the three stacks: index `d` is the pointer of the first `d` segments
+   * (index 0 is the root, `''`). The walker pushes only where a change can be, so this costs one concatenation per
+   * segment pushed instead of one per segment of every emitted change (twice: path and pointer).
+   */
+  private readonly displayPtr: string[] = [''];
+  private readonly oldPtr: string[] = [''];
+  private readonly newPtr: string[] = [''];
 
   push(display: string, oldSeg: string, newSeg: string): void {
+    const d = this.display.length;
     this.display.push(display);
     this.oldSegs.push(oldSeg);
     this.newSegs.push(newSeg);
+    // The three stacks usually hold the same segments (they differ only inside keyed lists): one escape, shared.
+    const base = this.newPtr[d]!;
+    const np = base + '/' + escapeSegment(newSeg);
+    this.newPtr.push(np);
+    const ob = this.oldPtr[d]!;
+    this.oldPtr.push(oldSeg === newSeg && ob === base ? np : ob + '/' + escapeSegment(oldSeg));
+    const db = this.displayPtr[d]!;
+    this.displayPtr.push(display === newSeg && db === base ? np : db + '/' + escapeSegment(display));
   }
 
   pop(): void {
     this.display.pop();
     this.oldSegs.pop();
     this.newSegs.pop();
+    this.displayPtr.pop();
+    this.oldPtr.pop();
+    this.newPtr.pop();
   }
 
   emit(kind: ChangeKind, oldValue: JsonValue | undefined, newValue: JsonValue | undefined): void {
+    const d = this.display.length;
     const change: Change = {
       kind,
-      path: encodePointer(this.display),
-      pointer: encodePointer(kind === 'removed' ? this.oldSegs : this.newSegs),
+      path: this.displayPtr[d]!,
+      pointer: kind === 'removed' ? this.oldPtr[d]! : this.newPtr[d]!,
     };
     if (oldValue !== undefined) change.oldValue = oldValue;
     if (newValue !== undefined) change.newValue = newValue;
