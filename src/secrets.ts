@@ -7,6 +7,7 @@ import { compilePattern, decodePointer, encodePointer, type PathPattern } from '
 import type { ResolvedPolicy } from './policy/types.js';
 import { isStableDoc, knownWithoutSecretKeys } from './load/stable.js';
 import type { Change, ConfigDoc, Finding, GateReport, JsonValue, RolloutPlan } from './types.js';
+import { ownKeys } from './diff/keys.js';
 
 /**
  * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
@@ -211,8 +212,10 @@ function collectBySecretKeys(root: JsonValue, isKey: (key: string) => boolean, f
       }
       continue;
     }
-    for (const key in v) {
-      if (!hasOwn.call(v, key)) continue;
+    // The key list of a large map is shared with the other passes of the evaluation (see diff/keys.ts).
+    const keys = ownKeys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const child = v[key];
       if (isKey(key)) addSecretValues(found, child);
       else if (child !== null && typeof child === 'object') stack.push(child!);
@@ -479,18 +482,86 @@ export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undef
   const secrets = collectSecrets(docs, compiled, extra);
   const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, compiled), secrets) as JsonValue;
   const path = (p: string): string => maskPathWith(p, compiled, secrets);
+  // What a path must not contain for its segments to be free of secret text: each secret, or the start of a long
+  // one (see scrubString).
+  const probes = secrets.map((x) => (x.length >= PREFIX_SCRUB_MIN ? x.slice(0, PREFIX_LEN) : x));
   return {
     changes: (changes) =>
       changes.map((c) => {
-        const masked = { ...c, path: path(c.path), pointer: path(c.pointer) };
-        if (c.oldValue !== undefined) masked.oldValue = mask(c.oldValue, c.pointer);
-        if (c.newValue !== undefined) masked.newValue = mask(c.newValue, c.pointer);
+        const p = c.pointer;
+        // Fast path (the usual change): a pointer whose segments are not secret by name or pattern, and hold no
+        // secret text, is its own masked path; its values are masked below it without judging the pointer again.
+        const segs = clearSegments(p, probes, compiled);
+        const clear = segs !== undefined;
+        if (clear) {
+          const cPath = c.path === p ? p : path(c.path);
+          const oldValue = c.oldValue === undefined ? undefined : maskClear(c.oldValue, segs, compiled, secrets);
+          const newValue = c.newValue === undefined ? undefined : maskClear(c.newValue, segs, compiled, secrets);
+          // Nothing to mask (scalars without secret text): the change itself, not a copy of it.
+          if (cPath === c.path && oldValue === c.oldValue && newValue === c.newValue) return c;
+          const masked = { ...c, path: cPath, pointer: p };
+          if (oldValue !== undefined) masked.oldValue = oldValue;
+          if (newValue !== undefined) masked.newValue = newValue;
+          return masked;
+        }
+        const pointer = path(p);
+        const masked = { ...c, path: c.path === p ? pointer : path(c.path), pointer };
+        if (c.oldValue !== undefined) masked.oldValue = mask(c.oldValue, p);
+        if (c.newValue !== undefined) masked.newValue = mask(c.newValue, p);
         return masked;
       }),
     text: (s) => scrubString(s, secrets),
     value: <T extends JsonValue | undefined>(v: T) => scrubValue(v, secrets) as T,
     path,
   };
+}
+
+/**
+ * The segments of a pointer that is not secret and that {@link maskPathWith} keeps as it is, else undefined. That is
+ * a `/`-rooted pointer without `~` (its segments are its own substrings, none containing `/`, so none holds a URL),
+ * without a segment that looks keyed (`[field=value]`, which always follows a `/`), without any secret text (a
+ * segment, a substring of the pointer, cannot hold what the pointer does not), and none of whose segments is secret
+ * by name or pattern. Without patterns the segments are judged one by one without a list, and
+ * {@link NO_SEGMENTS} is returned (the list is only needed to match patterns below the pointer).
+ */
+function clearSegments(pointer: string, probes: readonly string[], compiled: CompiledSecrets): string[] | undefined {
+  if (pointer.length === 0 || pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1 || pointer.indexOf('/[') !== -1) return undefined;
+  for (let i = 0; i < probes.length; i++) if (pointer.includes(probes[i]!)) return undefined;
+  if (compiled.patterns.length > 0) {
+    const segs = pointer.slice(1).split('/');
+    return secretDepth(segs, compiled.patterns, compiled.isKey) === -1 ? segs : undefined;
+  }
+  const isKey = compiled.isKey;
+  for (let from = 1; ; ) {
+    const end = pointer.indexOf('/', from);
+    if (isKey(end === -1 ? pointer.slice(from) : pointer.slice(from, end))) return undefined;
+    if (end === -1) return NO_SEGMENTS;
+    from = end + 1;
+  }
+}
+/** {@link clearSegments} of a clear pointer when there are no patterns to match. */
+const NO_SEGMENTS: string[] = [];
+
+/** `mask(v, pointer)` of {@link createMasker} for a pointer known not to be secret, with its segments `segs`. */
+function maskClear(v: JsonValue, segs: string[], compiled: CompiledSecrets, secrets: readonly string[]): JsonValue {
+  return scrubValue(maskBelow(v, compiled.patterns.length > 0 ? segs : undefined, compiled), secrets) as JsonValue;
+}
+
+/**
+ * The straightforward masking of changes (every path and pointer decoded and judged, every value masked from its
+ * pointer): what {@link Masker.changes} gives, without its fast path. For tests.
+ */
+export function maskChangesSimple(policy: SecretPolicy, docs: Array<ConfigDoc | undefined>, changes: readonly Change[], extra: Iterable<string> = []): Change[] {
+  const compiled = compileSecrets(policy);
+  const secrets = collectSecrets(docs, compiled, extra);
+  const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, compiled), secrets) as JsonValue;
+  const path = (p: string): string => maskPathWith(p, compiled, secrets);
+  return changes.map((c) => {
+    const masked = { ...c, path: path(c.path), pointer: path(c.pointer) };
+    if (c.oldValue !== undefined) masked.oldValue = mask(c.oldValue, c.pointer);
+    if (c.newValue !== undefined) masked.newValue = mask(c.newValue, c.pointer);
+    return masked;
+  });
 }
 
 /** The values of secret-named labels of the plan's targets (so that messages quoting them are scrubbed too). */

@@ -13,6 +13,7 @@ import { compilePattern, decodePointer, type PathPattern } from '../pointer.js';
 import type { Change, ChangeSummary, JsonValue } from '../types.js';
 import { diffWithEngine } from './adapter.js';
 import { Emitter } from './emit.js';
+import { ownKeys } from './keys.js';
 import { canonical, deepEqual, isObject } from './equal.js';
 import { keyedSegment, type KeyValue } from './path.js';
 
@@ -137,11 +138,9 @@ export function diffConfigs(current: JsonValue | undefined, proposed: JsonValue 
     const kind = current === undefined ? 'added' : 'removed';
     if (isObject(value)) {
       // The default sort orders strings by UTF-16 code units, as compareKeys does, without a call per comparison.
-      for (const key of Object.keys(value).sort()) {
-        out.push(key, key, key);
-        if (kind === 'added') out.emit(kind, undefined, value[key]);
-        else out.emit(kind, value[key], undefined);
-        out.pop();
+      for (const key of ownKeys(value).slice().sort()) {
+        if (kind === 'added') out.emitTop(kind, key, undefined, value[key]);
+        else out.emitTop(kind, key, value[key], undefined);
       }
     } else if (kind === 'added') {
       out.emit(kind, undefined, value);
@@ -281,8 +280,9 @@ class Walker {
     // object) gives none, and leaving it out of the sort keeps the emitted order (sorted keys) while a 300,000-key
     // map with a few changes costs one pass instead of an n log n sort of every key.
     const keys: string[] = [];
-    for (const k of Object.keys(o)) if (!hasOwn.call(n, k) || o[k] !== n[k]) keys.push(k);
-    for (const k of Object.keys(n)) if (!hasOwn.call(o, k)) keys.push(k);
+    // Key lists of large maps are shared with the other passes of the evaluation (see keys.ts).
+    for (const k of ownKeys(o)) if (!hasOwn.call(n, k) || o[k] !== n[k]) keys.push(k);
+    for (const k of ownKeys(n)) if (!hasOwn.call(o, k)) keys.push(k);
     keys.sort(); // code-unit order, as compareKeys (no comparator call per comparison)
     const out = this.out;
     for (const k of keys) {

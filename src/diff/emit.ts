@@ -49,6 +49,24 @@ export class Emitter {
     this.newPtr.pop();
   }
 
+  /**
+   * `push(seg, seg, seg)`, `emit(...)`, `pop()` at the root (nothing pushed): the change of one top-level key of a
+   * first push, without touching the stacks.
+   */
+  emitTop(kind: ChangeKind, seg: string, oldValue: JsonValue | undefined, newValue: JsonValue | undefined): void {
+    if (this.display.length !== 0) {
+      this.push(seg, seg, seg);
+      this.emit(kind, oldValue, newValue);
+      this.pop();
+      return;
+    }
+    const pointer = '/' + escapeSegment(seg);
+    const change: Change = { kind, path: pointer, pointer };
+    if (oldValue !== undefined) change.oldValue = oldValue;
+    if (newValue !== undefined) change.newValue = newValue;
+    this.changes.push(change);
+  }
+
   emit(kind: ChangeKind, oldValue: JsonValue | undefined, newValue: JsonValue | undefined): void {
     const d = this.display.length;
     const change: Change = {

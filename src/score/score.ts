@@ -86,7 +86,10 @@ export function scorePush(input: ScoreInput): ScoreResult {
   const changes = effectiveChanges(input);
   if (changes.length === 0) return { score: 0, factors: [], findings: [], ...tierPart(policy.scoring.tiers, 0) };
 
-  const prepared = prepareChanges(changes);
+  // Decoded pointers are only needed to match policy paths (sensitive, planes): prepared on first use, so a push
+  // of 300,000 changes under a policy without such paths decodes none.
+  let preparedList: PreparedChange[] | undefined;
+  const prepared = (): PreparedChange[] => (preparedList ??= prepareChanges(changes));
   const points = new Map<FactorId, Factor>();
   const add = (id: FactorId, pts: number, detail: string, keepZero = false): void => {
     const p = Math.max(0, Math.round(pts));
@@ -126,7 +129,7 @@ export function scorePush(input: ScoreInput): ScoreResult {
   // sensitive
   const sensitiveHits = policy.sensitive.filter((s) => {
     const pattern = compileFilePattern(s.path);
-    return prepared.some((c) => touchesIn(pattern, c));
+    return prepared().some((c) => touchesIn(pattern, c));
   });
   if (sensitiveHits.length > 0) {
     const pts = sensitiveHits.reduce((sum, s) => sum + weightOf(s.weight), 0);
@@ -138,8 +141,8 @@ export function scorePush(input: ScoreInput): ScoreResult {
   add('blast-radius', blast.points, blast.detail, blast.unknown);
 
   // plane.coupled
-  const controlChange = firstTouching(policy.planes.control.map(compileFilePattern), prepared);
-  const dataChange = firstTouching(policy.planes.data.map(compileFilePattern), prepared);
+  const controlChange = policy.planes.control.length > 0 ? firstTouching(policy.planes.control.map(compileFilePattern), prepared()) : undefined;
+  const dataChange = policy.planes.data.length > 0 ? firstTouching(policy.planes.data.map(compileFilePattern), prepared()) : undefined;
   const control = controlChange && changeName(controlChange);
   const data = dataChange && changeName(dataChange);
   if (control !== undefined && data !== undefined) {
@@ -158,8 +161,8 @@ export function scorePush(input: ScoreInput): ScoreResult {
 
   // version
   const version: { from: string; to: string; order: number; file?: string } | undefined = input.members
-    ? memberVersionCheck(input, input.members, prepared)
-    : versionCheck(input, prepared);
+    ? memberVersionCheck(input, input.members, changes)
+    : versionCheck(input, changes);
   if (version) {
     const lower = version.order < 0;
     add('version', lower ? WEIGHTS.version.lower : WEIGHTS.version.equal, `${version.file !== undefined ? `${version.file}: ` : ''}version ${version.from} -> ${version.to} ${lower ? 'went down' : 'did not change'}`);
@@ -367,15 +370,15 @@ function touchesIn(p: FilePathPattern, c: PreparedChange): boolean {
 function memberVersionCheck(
   input: ScoreInput,
   members: readonly ScoreMember[],
-  changes: readonly PreparedChange[],
+  changes: readonly Change[],
 ): { from: string; to: string; order: number; file?: string } | undefined {
   let worst: { from: string; to: string; order: number; file?: string } | undefined;
   // Changes grouped by member once (a set of many files with many changes stays linear).
-  const byFile = new Map<string, PreparedChange[]>();
+  const byFile = new Map<string, Change[]>();
   for (const c of changes) {
-    if (c.change.file === undefined) continue;
-    let list = byFile.get(c.change.file);
-    if (!list) byFile.set(c.change.file, (list = []));
+    if (c.file === undefined) continue;
+    let list = byFile.get(c.file);
+    if (!list) byFile.set(c.file, (list = []));
     list.push(c);
   }
   for (const m of members) {
@@ -434,7 +437,7 @@ function blastRadius(input: ScoreInput): { points: number; detail: string; unkno
 /** `{ order: -1 | 0 }` when the semver at `versionPath` did not increase although other content changed. */
 function versionCheck(
   input: ScoreInput,
-  changes: readonly PreparedChange[],
+  changes: readonly Change[],
 ): { from: string; to: string; order: number } | undefined {
   const cur = input.current;
   if (!cur || cur.failed) return undefined;
@@ -445,7 +448,7 @@ function versionCheck(
   const toVersion = parsedSemver(to);
   const fromVersion = parsedSemver(from);
   if (toVersion === null || fromVersion === null) return undefined;
-  const contentChanged = changes.some((c) => c.change.pointer !== path && c.change.path !== path);
+  const contentChanged = changes.some((c) => c.pointer !== path && c.path !== path);
   if (!contentChanged) return undefined;
   const order = toVersion.compare(fromVersion);
   return order > 0 ? undefined : { from, to, order };

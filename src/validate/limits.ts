@@ -1,5 +1,6 @@
 /** Size, growth, shrink, cardinality and uniqueness limits. Every walk is iterative and linear in the document size. */
 import { isStableDoc } from '../load/stable.js';
+import { ownKeys, withKeyCache } from '../diff/keys.js';
 import { compilePattern, decodePointer, encodePointer, type PathPattern } from '../pointer.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, Finding, JsonObject, JsonValue, Severity } from '../types.js';
@@ -98,7 +99,8 @@ export function withSizeCache<T>(fn: () => T): T {
   const outer = evaluationSizes;
   evaluationSizes = outer ?? new WeakMap();
   try {
-    return fn();
+    // The same scope shares the key lists of large objects between the passes (see diff/keys.ts).
+    return withKeyCache(fn);
   } finally {
     evaluationSizes = outer;
   }
@@ -127,11 +129,11 @@ export function jsonSize(value: JsonValue | undefined): number {
       total += 2 + Math.max(0, v.length - 1);
       for (let i = 0; i < v.length; i++) stack.push(v[i]!);
     } else {
-      // for-in allocates no key array (a large map is a dictionary whose key list would be copied).
-      let n = 0;
-      for (const k in v) {
-        if (!hasOwnKey.call(v, k)) continue;
-        n++;
+      // The key list of a large map is enumerated once per evaluation (see diff/keys.ts).
+      const keys = ownKeys(v);
+      const n = keys.length;
+      for (let i = 0; i < n; i++) {
+        const k = keys[i]!;
         total += stringJsonSize(k) + 1;
         stack.push((v as JsonObject)[k]!);
       }
@@ -249,11 +251,13 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
     } else if (!Array.isArray(c) && !Array.isArray(p) && c !== null && p !== null && typeof c === 'object' && typeof p === 'object') {
       const co = c as JsonObject;
       const po = p as JsonObject;
-      for (const k in po) {
+      const keys = ownKeys(po);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const pe = po[k]!;
         if (pe === null || typeof pe !== 'object') continue;
         const ce = co[k];
-        if (ce === undefined || !Object.prototype.hasOwnProperty.call(po, k) || !Object.prototype.hasOwnProperty.call(co, k)) continue;
+        if (ce === undefined || !Object.prototype.hasOwnProperty.call(co, k)) continue;
         if (ce !== null && typeof ce === 'object') stack.push({ c: ce, p: pe, parent: node, seg: k, depth: node.depth + 1 });
       }
     }
@@ -519,9 +523,11 @@ export function implicitUniqueFindings(
         if (e !== null && typeof e === 'object' && !inert(e)) stack.push({ v: e, parent: node, seg: i, depth: node.depth + 1 });
       }
     } else if (v !== null && typeof v === 'object') {
-      for (const k in v) {
+      const keys = ownKeys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const e = v[k]!;
-        if (e !== null && typeof e === 'object' && !inert(e) && Object.prototype.hasOwnProperty.call(v, k)) stack.push({ v: e, parent: node, seg: k, depth: node.depth + 1 });
+        if (e !== null && typeof e === 'object' && !inert(e)) stack.push({ v: e, parent: node, seg: k, depth: node.depth + 1 });
       }
     }
   }

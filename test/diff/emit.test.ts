@@ -10,11 +10,12 @@ import { encodePointer, escapeSegment as escapePointerSegment, getAtPointer } fr
 import type { Change, ChangeKind, JsonValue } from '../../src/types.js';
 
 const segArb = fc.oneof(fc.constantFrom('', '~', '/', '~1', '~0', '/~', 'a', '[name=x]', '0', 'k'), fc.string({ maxLength: 4 }));
-type Op = { op: 'push'; d: string; o: string; n: string } | { op: 'pop' } | { op: 'emit'; kind: ChangeKind };
+type Op = { op: 'push'; d: string; o: string; n: string } | { op: 'pop' } | { op: 'emit'; kind: ChangeKind } | { op: 'top'; kind: ChangeKind; seg: string };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(segArb, segArb, fc.boolean(), fc.boolean()).map(([a, b, sameOld, sameDisplay]) => ({ op: 'push' as const, d: sameDisplay ? a : b, o: sameOld ? a : b + 'x', n: a })),
   fc.constant({ op: 'pop' as const }),
   fc.constantFrom<ChangeKind>('added', 'removed', 'modified', 'reordered').map((kind) => ({ op: 'emit' as const, kind })),
+  fc.tuple(fc.constantFrom<ChangeKind>('added', 'removed'), segArb).map(([kind, seg]) => ({ op: 'top' as const, kind, seg })),
 );
 
 describe('Emitter', () => {
@@ -27,12 +28,17 @@ describe('Emitter', () => {
           if (op.op === 'push') e.push(op.d, op.o, op.n);
           else if (op.op === 'pop') {
             if (e.display.length > 0) e.pop();
+          } else if (op.op === 'top') {
+            // emitTop is push, emit, pop (without the stacks at the root).
+            e.emitTop(op.kind, op.seg, op.kind === 'removed' ? 1 : undefined, op.kind === 'added' ? 2 : undefined);
+            const segs = (s: string[]) => encodePointer([...s, op.seg]);
+            expected.push({ kind: op.kind, path: segs(e.display), pointer: segs(op.kind === 'removed' ? e.oldSegs : e.newSegs), ...(op.kind === 'removed' ? { oldValue: 1 } : { newValue: 2 }) });
           } else {
             e.emit(op.kind, 1, 2);
             expected.push({ kind: op.kind, path: encodePointer(e.display), pointer: encodePointer(op.kind === 'removed' ? e.oldSegs : e.newSegs), oldValue: 1, newValue: 2 });
           }
         }
-        expect(e.changes).toEqual(expected);
+        expect(JSON.stringify(e.changes)).toBe(JSON.stringify(expected));
       }),
       { numRuns: 1000 },
     );
@@ -56,6 +62,9 @@ describe('Emitter', () => {
           expect(c.path).toBe(c.pointer);
           expect(getAtPointer(value, c.pointer)).toBe(c.newValue);
         }
+        // And the other way: every key removed.
+        const removed = diffConfigs(value, undefined);
+        expect(removed.map((c) => [c.kind, c.path, c.pointer, c.oldValue])).toEqual(changes.map((c) => ['removed', c.path, c.pointer, c.newValue]));
       }),
       { numRuns: 500 },
     );

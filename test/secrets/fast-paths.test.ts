@@ -60,3 +60,62 @@ describe('secret key names without regexes', () => {
     );
   });
 });
+
+/* ---------------------------------------------------------------- changes */
+
+import { diffConfigs } from '../../src/diff/index.js';
+import { createMasker, maskChangesSimple, type SecretPolicy } from '../../src/secrets.js';
+import type { Change, ConfigDoc, JsonValue } from '../../src/types.js';
+
+const SECRET_VALUE = 'hunter2-very-long-secret-value-0001';
+const KEYS = ['[token=abcd]', '[api_key=xy\\]z]', 'name', 'password', 'api_key', 'token', 'url', 'a/b', 'x~y', '[id=1]', 'list', 'db', 'k1', 'k2', 'hunter2', 'secretary', 'Password', 'id'];
+const leafArb: fc.Arbitrary<JsonValue> = fc.oneof(
+  fc.constantFrom<JsonValue>(SECRET_VALUE, 'postgres://user:pw1234@db/x', 'plain', 'hunter2', 'hunter2-very-long-secret-value', 12345, 7, true, null, `see ${SECRET_VALUE.slice(0, 20)}...`),
+  fc.string({ maxLength: 6 }),
+  fc.integer(),
+);
+const valueArb: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small' },
+    leafArb,
+    fc.dictionary(fc.constantFrom(...KEYS), tie('v'), { maxKeys: 5 }),
+    fc.array(fc.record({ id: fc.constantFrom<JsonValue>(1, 2, 3, 'a]b', SECRET_VALUE), token: leafArb, v: tie('v') }), { maxLength: 3 }),
+    fc.array(tie('v'), { maxLength: 3 }),
+  ),
+})).v;
+const docArb = fc.dictionary(fc.constantFrom(...KEYS), valueArb, { maxKeys: 6 });
+const policyArb: fc.Arbitrary<SecretPolicy> = fc.record({
+  secrets: fc.subarray(['/db/*', '/**/name', '/a~1b', '/list/*/v', '/k1']),
+  secretKeys: fc.option(fc.record({ add: fc.subarray(['name', 'url*', 'k2']), exempt: fc.subarray(['token', 'password']) }), { nil: undefined }),
+});
+
+function docOf(value: JsonValue | undefined): ConfigDoc | undefined {
+  if (value === undefined) return undefined;
+  return { value, format: 'json', bytes: 0, file: '<t>', findings: [], failed: false, locate: () => undefined };
+}
+
+describe('masking changes', () => {
+  it('the fast path masks every change as the straightforward code does', () => {
+    fc.assert(
+      fc.property(fc.option(docArb, { nil: undefined }), docArb, policyArb, fc.boolean(), (current, proposed, policy, keyed) => {
+        const docs = [docOf(proposed), docOf(current)];
+        const changes: Change[] = diffConfigs(current, proposed, keyed ? { keys: { '/list': 'id', '/**/list': 'id' } } : undefined);
+        const fast = createMasker(policy, docs).changes(changes);
+        const simple = maskChangesSimple(policy, docs, changes);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(simple));
+        expect(fast).toEqual(simple);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('keeps a change that needs no masking as it is, and masks one under a secret key name', () => {
+    const changes = diffConfigs(undefined, { k1: 1, password: 'abcdefgh', 'a/b': 'x' });
+    const masked = createMasker({ secrets: [] }, [docOf({ k1: 1, password: 'abcdefgh', 'a/b': 'x' })]).changes(changes);
+    // /a~1b has an escape: the general path, which copies.
+    expect(masked[0]).not.toBe(changes[0]);
+    expect(masked[0]).toEqual(changes[0]);
+    expect(masked.find((c) => c.pointer === '/k1')).toBe(changes.find((c) => c.pointer === '/k1'));
+    expect(masked.find((c) => c.pointer === '/password')!.newValue).toMatch(/^«secret sha256:/);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * Within one evaluation the passes share the key list of each large object (src/diff/keys.ts). Every pass that
+ * reads it must give what it gives with its own enumeration: property test of the passes inside a shared scope
+ * (run twice, so the second run reads the lists the first one left) against the same passes outside any scope.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ownKeys, withKeyCache } from '../../src/diff/keys.js';
+import { diffConfigs } from '../../src/diff/index.js';
+import { createMasker } from '../../src/secrets.js';
+import { compileKeys, growthFindings, implicitUniqueFindings, jsonSize } from '../../src/validate/limits.js';
+import { resolvePolicy } from '../../src/policy/index.js';
+import type { ConfigDoc, JsonObject, JsonValue } from '../../src/types.js';
+
+function docOf(value: JsonValue): ConfigDoc {
+  return { value, format: 'json', bytes: 0, file: '<t>', findings: [], failed: false, locate: () => undefined };
+}
+
+/** A map of 1,000 to 1,400 keys (over the sharing threshold), with a few nested lists, secrets and URLs among them. */
+const bigMapArb = fc
+  .tuple(fc.integer({ min: 1000, max: 1400 }), fc.array(fc.tuple(fc.nat(), fc.constantFrom<JsonValue>([{ id: 1 }, { id: 1 }], [1, 2, 2], 'postgres://u:secret99@h/x', { password: 'abcdefg' }, { list: [{ id: 'a' }, { id: 'a' }] })), { maxLength: 8 }), fc.nat())
+  .map(([n, extras, seed]) => {
+    const o: JsonObject = {};
+    for (let i = 0; i < n; i++) o[`k${(i * 7919 + seed) % 5000}`] = i % 3 === 0 ? `v${i}` : i;
+    for (const [at, v] of extras) o[`x${at % 50}`] = JSON.parse(JSON.stringify(v)) as JsonValue;
+    if (seed % 2 === 0) o['api_token'] = 'tok-123456';
+    return o;
+  });
+
+describe('shared key lists', () => {
+  it('ownKeys is Object.keys, in and out of a scope', () => {
+    const o = { b: 1, a: 2, 10: 3, 2: 4 };
+    expect(ownKeys(o)).toEqual(Object.keys(o));
+    withKeyCache(() => expect(ownKeys(o)).toEqual(Object.keys(o)));
+  });
+
+  it('every pass reading them gives what it gives with its own enumeration', () => {
+    const policy = resolvePolicy({ version: 1, keys: { '/list': 'id', '/*/list': 'id' } });
+    const keyed = compileKeys(policy.keys);
+    fc.assert(
+      fc.property(bigMapArb, bigMapArb, (current, proposed) => {
+        const p = docOf(proposed);
+        const c = docOf(current);
+        const passes = () => ({
+          size: [jsonSize(proposed), jsonSize(current)],
+          unique: implicitUniqueFindings(keyed, p, new Set()),
+          growth: growthFindings(policy, keyed, p, c),
+          diff: diffConfigs(current, proposed, { keys: policy.keys }),
+          first: diffConfigs(undefined, proposed),
+          masked: createMasker(policy, [p, c]).changes(diffConfigs(current, proposed)),
+        });
+        const plain = passes();
+        expect(JSON.stringify(plain.size)).toBe(JSON.stringify([JSON.stringify(proposed).length, JSON.stringify(current).length]));
+        withKeyCache(() => {
+          expect(JSON.stringify(passes())).toBe(JSON.stringify(plain));
+          expect(JSON.stringify(passes())).toBe(JSON.stringify(plain));
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
