@@ -82,12 +82,25 @@ function decimalParts(literal: string): { digits: string; exp: number } | undefi
 export const MAX_FINDINGS_PER_RULE = 1000;
 
 /**
+ * Findings of one rule that their producer already left out: they come after every listed finding of that rule,
+ * and the producer listed at least {@link MAX_FINDINGS_PER_RULE} of the rule before leaving any out (so that the
+ * kept ones are the same as if all had been listed). Lets the JSON loader count 300,000 duplicate keys without
+ * building 300,000 messages, locations and pointers that the cap would drop.
+ */
+export interface OmittedFindings {
+  count: number;
+  /** The most severe severity among them. */
+  severity: Severity;
+}
+
+/**
  * Keep the first {@link MAX_FINDINGS_PER_RULE} findings of each rule and add, per truncated rule, one finding that
  * says how many were left out (with the most severe severity among them). Bounds report size for hostile input
- * (300,000 duplicate keys, 100,000 custom tags).
+ * (300,000 duplicate keys, 100,000 custom tags). `omitted`: findings the producer counted but did not build
+ * ({@link OmittedFindings}); the result is the same as if they had been listed after the others of their rule.
  */
-export function capFindings(findings: readonly Finding[]): Finding[] {
-  if (findings.length <= MAX_FINDINGS_PER_RULE) return findings.slice();
+export function capFindings(findings: readonly Finding[], omitted?: ReadonlyMap<RuleId, OmittedFindings>): Finding[] {
+  if (findings.length <= MAX_FINDINGS_PER_RULE && (omitted === undefined || omitted.size === 0)) return findings.slice();
   const kept: Finding[] = [];
   const counts = new Map<RuleId, { n: number; severity: Severity }>();
   const rank: Record<Severity, number> = { block: 0, warn: 1, info: 2 };
@@ -98,12 +111,22 @@ export function capFindings(findings: readonly Finding[]): Finding[] {
     else if (rank[f.severity] < rank[c.severity] || c.n === MAX_FINDINGS_PER_RULE + 1) c.severity = f.severity;
     counts.set(f.rule, c);
   }
+  if (omitted !== undefined) {
+    for (const [rule, o] of omitted) {
+      if (o.count <= 0) continue;
+      const c = counts.get(rule) ?? { n: 0, severity: o.severity };
+      // As in the loop above: the first finding past the cap sets the severity, later ones only raise it.
+      if (c.n < MAX_FINDINGS_PER_RULE + 1 || rank[o.severity] < rank[c.severity]) c.severity = o.severity;
+      c.n += o.count;
+      counts.set(rule, c);
+    }
+  }
   for (const [rule, c] of counts) {
     if (c.n <= MAX_FINDINGS_PER_RULE) continue;
-    const omitted = c.n - MAX_FINDINGS_PER_RULE;
+    const omittedCount = c.n - MAX_FINDINGS_PER_RULE;
     kept.push(
-      makeFinding(rule, c.severity, `${omitted} more ${rule} findings in this document are not listed (at most ${MAX_FINDINGS_PER_RULE} per rule).`, undefined, undefined, {
-        omitted,
+      makeFinding(rule, c.severity, `${omittedCount} more ${rule} findings in this document are not listed (at most ${MAX_FINDINGS_PER_RULE} per rule).`, undefined, undefined, {
+        omitted: omittedCount,
         total: c.n,
       }),
     );

@@ -10,8 +10,8 @@
  */
 import { escapeSegment, decodePointer } from '../pointer.js';
 import { isSecretKey } from '../secrets.js';
-import type { Finding, JsonValue, SourceLocation } from '../types.js';
-import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
+import type { Finding, JsonValue, RuleId, SourceLocation } from '../types.js';
+import { inexactNumber, makeFinding, MAX_FINDINGS_PER_RULE, type OmittedFindings, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
 
 const QUOTE = 34;
@@ -29,6 +29,8 @@ const PRESCAN_BRACKETS = 1_000_000;
 export interface JsonOutcome {
   value: JsonValue | undefined;
   findings: Finding[];
+  /** Findings past the per-rule cap, counted but not built (see `capFindings`). */
+  omitted?: ReadonlyMap<RuleId, OmittedFindings> | undefined;
   failed: boolean;
   /** True when `JSON.parse` rejected the text (the caller may try YAML instead). */
   syntaxError: boolean;
@@ -253,23 +255,65 @@ interface InexactNumber {
   value: number;
 }
 
+/** Options of {@link strictScanJson}. */
+export interface StrictScanOptions {
+  /** Collect duplicate keys. */
+  duplicates: boolean;
+  /** Collect number literals that `JSON.parse` does not read exactly (or reads as Infinity). */
+  numbers: boolean;
+  /**
+   * Keep the details (pointer, key, literal) of at most this many duplicates, inexact and non-finite numbers
+   * each; the counts stay exact. Default: all. Bounds the work on hostile input, whose findings are capped anyway.
+   */
+  keep?: number;
+  /**
+   * The text is known to be valid JSON (`JSON.parse` accepted it): strings are skipped without checking their
+   * escapes and characters. Without it every token is checked and the first error is reported.
+   */
+  valid?: boolean;
+}
+
 interface StrictResult {
   error?: { offset: number; message: string };
+  /** The first `keep` duplicate keys, in document order. */
   duplicates: DuplicateKey[];
+  /** The first `keep` inexact numbers and the first `keep` non-finite ones, in document order. */
   inexact: InexactNumber[];
+  /** Number of duplicate keys. */
+  duplicateCount: number;
+  /** Number of finite number literals that are not read exactly. */
+  inexactCount: number;
+  /** Number of number literals read as Infinity. */
+  nonFiniteCount: number;
 }
 
+/**
+ * One open container of the strict scan. Frames are reused (one per depth) and the current key is kept as offsets:
+ * its text and escaped pointer segment are only built for the few findings that are kept.
+ */
 interface StrictFrame {
   obj: boolean;
-  /** Current key (objects) or index (arrays). */
-  seg: string;
+  /** Current index (arrays). */
   index: number;
-  keys?: Map<string, number>;
+  /** Offsets of the current key's quotes (objects; -1 before the first key). */
+  keyStart: number;
+  keyEnd: number;
+  /** Keys seen so far (objects, when duplicates are collected) -> offset of their first occurrence. */
+  keys: Map<string, number> | undefined;
 }
 
-function framesPointer(stack: readonly StrictFrame[], count: number): string {
+/** The key of a string token known to be valid (offsets of its quotes). */
+function keyAt(text: string, start: number, end: number): string {
+  const raw = text.slice(start + 1, end - 1);
+  return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
+}
+
+function framesPointer(text: string, stack: readonly StrictFrame[], count: number): string {
   let p = '';
-  for (let i = 0; i < count; i++) p += '/' + escapeSegment(stack[i]!.seg);
+  for (let i = 0; i < count; i++) {
+    const f = stack[i]!;
+    p += '/' + (f.obj ? (f.keyStart === -1 ? '' : escapeSegment(keyAt(text, f.keyStart, f.keyEnd))) : String(f.index));
+  }
   return p;
 }
 
@@ -280,44 +324,60 @@ function describe(text: string, i: number): string {
   return cp < 0x20 || cp === 0x7f ? `unexpected control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}` : `unexpected character ${JSON.stringify(ch)}`;
 }
 
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/** End offset of the string at `i` (`text[i] === '"'`), or its first error. Checks every character and escape. */
+function readString(text: string, i: number): number | { offset: number; message: string } {
+  const n = text.length;
+  let j = i + 1;
+  for (;;) {
+    if (j >= n) return { offset: i, message: 'unterminated string' };
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) {
+      const e = text.charCodeAt(j + 1);
+      if (e === 117 /* u */) {
+        if (!HEX4.test(text.slice(j + 2, j + 6))) return { offset: j, message: 'invalid \\u escape in string' };
+        j += 6;
+        continue;
+      }
+      // " \ / b f n r t
+      if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+        j += 2;
+        continue;
+      }
+      return { offset: j, message: 'invalid escape in string' };
+    }
+    if (c < 0x20) return { offset: j, message: `${describe(text, j)} in string (escape it)` };
+    j++;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /**
  * Strict, iterative JSON tokenizer. Validates the grammar (reports the first error with its offset) and,
  * on request, collects duplicate keys and inexact large integer literals with their JSON Pointers.
  */
-export function strictScanJson(text: string, opts: { duplicates: boolean; numbers: boolean }): StrictResult {
-  const res: StrictResult = { duplicates: [], inexact: [] };
+export function strictScanJson(text: string, opts: StrictScanOptions): StrictResult {
+  const res: StrictResult = { duplicates: [], inexact: [], duplicateCount: 0, inexactCount: 0, nonFiniteCount: 0 };
+  const keep = opts.keep ?? Infinity;
+  const valid = opts.valid === true;
   const n = text.length;
+  // stack[0..depth) are the open containers; frames past `depth` are kept for reuse.
   const stack: StrictFrame[] = [];
+  let depth = 0;
+  // The last literal examined for precision and its verdict: long runs of the same big literal (ids repeated in
+  // a list) are answered by comparing characters, without slicing or parsing the literal again.
+  let lastLiteral = '';
+  let lastValue = 0;
+  let lastInexact = false;
   const fail = (offset: number, message: string): StrictResult => {
     res.error = { offset, message };
     return res;
   };
-  // Parse one string at i (text[i] === '"'); returns end offset or a negative error code via fail.
-  const readString = (i: number): number | { offset: number; message: string } => {
-    let j = i + 1;
-    for (;;) {
-      if (j >= n) return { offset: i, message: 'unterminated string' };
-      const c = text.charCodeAt(j);
-      if (c === QUOTE) return j + 1;
-      if (c === BACKSLASH) {
-        const e = text.charCodeAt(j + 1);
-        if (e === 117 /* u */) {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return { offset: j, message: 'invalid \\u escape in string' };
-          j += 6;
-          continue;
-        }
-        // " \ / b f n r t
-        if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
-          j += 2;
-          continue;
-        }
-        return { offset: j, message: 'invalid escape in string' };
-      }
-      if (c < 0x20) return { offset: j, message: `${describe(text, j)} in string (escape it)` };
-      j++;
-    }
-  };
-  const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
   let i = skipWs(text, 0);
   if (i >= n) return fail(i, 'empty document');
@@ -329,20 +389,34 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
       const c = text.charCodeAt(i);
       if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         const obj = c === OPEN_BRACE;
-        stack.push({ obj, seg: obj ? '' : '0', index: 0 });
+        let frame = stack[depth];
+        if (frame === undefined) {
+          frame = { obj, index: 0, keyStart: -1, keyEnd: -1, keys: undefined };
+          stack.push(frame);
+        } else {
+          frame.obj = obj;
+          frame.index = 0;
+          frame.keyStart = -1;
+          frame.keyEnd = -1;
+          frame.keys?.clear();
+        }
+        depth++;
         i = skipWs(text, i + 1);
         const close = obj ? CLOSE_BRACE : CLOSE_BRACKET;
         if (text.charCodeAt(i) === close) {
-          stack.pop();
+          depth--;
           i++;
           state = 1;
         } else state = obj ? 2 : 0;
         continue;
       }
       if (c === QUOTE) {
-        const end = readString(i);
-        if (typeof end !== 'number') return fail(end.offset, end.message);
-        i = end;
+        if (valid) i = skipString(text, i);
+        else {
+          const end = readString(text, i);
+          if (typeof end !== 'number') return fail(end.offset, end.message);
+          i = end;
+        }
         state = 1;
         continue;
       }
@@ -369,11 +443,25 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
           while (isDigit(text.charCodeAt(i))) i++;
         }
         if (opts.numbers && (!integer || i - start >= 16)) {
-          const literal = text.slice(start, i);
-          const value = Number(literal);
-          // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
-          if (!Number.isFinite(value) || inexactNumber(literal, value)) {
-            res.inexact.push({ pointer: framesPointer(stack, stack.length), literal, offset: start, value });
+          let literal: string;
+          let value: number;
+          let inexact: boolean;
+          if (i - start === lastLiteral.length && text.startsWith(lastLiteral, start)) {
+            literal = lastLiteral;
+            value = lastValue;
+            inexact = lastInexact;
+          } else {
+            literal = text.slice(start, i);
+            value = Number(literal);
+            // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
+            inexact = !Number.isFinite(value) || inexactNumber(literal, value);
+            lastLiteral = literal;
+            lastValue = value;
+            lastInexact = inexact;
+          }
+          if (inexact) {
+            const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
+            if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
           }
         }
         state = 1;
@@ -381,8 +469,10 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
       }
       const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : undefined;
       if (word !== undefined) {
-        for (let k = 0; k < word.length; k++) {
-          if (text.charCodeAt(i + k) !== word.charCodeAt(k)) return fail(i + k, `${describe(text, i + k)} (expected ${word})`);
+        if (!valid) {
+          for (let k = 0; k < word.length; k++) {
+            if (text.charCodeAt(i + k) !== word.charCodeAt(k)) return fail(i + k, `${describe(text, i + k)} (expected ${word})`);
+          }
         }
         i += word.length;
         state = 1;
@@ -393,17 +483,24 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
     if (state === 2) {
       i = skipWs(text, i);
       if (text.charCodeAt(i) !== QUOTE) return fail(i, `${describe(text, i)} (expected a string key in double quotes)`);
-      const end = readString(i);
-      if (typeof end !== 'number') return fail(end.offset, end.message);
-      const frame = stack[stack.length - 1]!;
-      const raw = text.slice(i + 1, end - 1);
-      const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
-      frame.seg = key;
+      let end: number;
+      if (valid) end = skipString(text, i);
+      else {
+        const r = readString(text, i);
+        if (typeof r !== 'number') return fail(r.offset, r.message);
+        end = r;
+      }
+      const frame = stack[depth - 1]!;
+      frame.keyStart = i;
+      frame.keyEnd = end;
       if (opts.duplicates) {
+        const key = keyAt(text, i, end);
         const keys = (frame.keys ??= new Map());
         const first = keys.get(key);
         if (first !== undefined) {
-          res.duplicates.push({ pointer: framesPointer(stack, stack.length - 1) + '/' + escapeSegment(key), key, offset: i, firstOffset: first });
+          if (++res.duplicateCount <= keep) {
+            res.duplicates.push({ pointer: framesPointer(text, stack, depth - 1) + '/' + escapeSegment(key), key, offset: i, firstOffset: first });
+          }
         } else keys.set(key, i);
       }
       i = skipWs(text, end);
@@ -414,24 +511,23 @@ export function strictScanJson(text: string, opts: { duplicates: boolean; number
     }
     // state 1: after a value
     i = skipWs(text, i);
-    const top = stack[stack.length - 1];
-    if (top === undefined) {
+    if (depth === 0) {
       if (i < n) return fail(i, `${describe(text, i)} after the end of the document`);
       return res;
     }
+    const top = stack[depth - 1]!;
     const c = text.charCodeAt(i);
     if (c === COMMA) {
       i++;
       if (top.obj) state = 2;
       else {
         top.index++;
-        top.seg = String(top.index);
         state = 0;
       }
       continue;
     }
     if (c === (top.obj ? CLOSE_BRACE : CLOSE_BRACKET)) {
-      stack.pop();
+      depth--;
       i++;
       continue;
     }
@@ -586,8 +682,16 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
   }
   const hasDuplicates = counts.keys < keyBound;
+  let omitted: Map<RuleId, OmittedFindings> | undefined;
   if (hasDuplicates || counts.bigNumbers) {
-    const strict = strictScanJson(text, { duplicates: hasDuplicates, numbers: counts.bigNumbers });
+    // Findings past the per-rule cap are only counted (capFindings summarises them): on hostile input (300,000
+    // duplicate keys or big integers) building their messages, locations and pointers was most of the cost.
+    const keep = MAX_FINDINGS_PER_RULE;
+    const strict = strictScanJson(text, { duplicates: hasDuplicates, numbers: counts.bigNumbers, keep, valid: true });
+    omitted = new Map();
+    if (strict.duplicateCount > keep) omitted.set('parse.duplicate-key', { count: strict.duplicateCount - keep, severity: 'block' });
+    if (strict.nonFiniteCount > keep) omitted.set('parse.error', { count: strict.nonFiniteCount - keep, severity: 'block' });
+    if (strict.inexactCount > keep) omitted.set('parse.precision-loss', { count: strict.inexactCount - keep, severity: 'warn' });
     // Findings in document order.
     const events: Array<{ offset: number; f: Finding }> = [];
     for (const d of strict.duplicates) {
@@ -605,12 +709,11 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
         ),
       });
     }
-    let nonFinite = false;
+    const nonFinite = strict.nonFiniteCount > 0;
     for (const x of strict.inexact) {
       const loc = lines.locate(x.offset);
       if (!Number.isFinite(x.value)) {
         // JSON.parse reads 1e400 as Infinity, which JSON cannot hold (JSON.stringify writes null): refuse it.
-        nonFinite = true;
         events.push({
           offset: x.offset,
           f: makeFinding('parse.error', 'block', `The number ${x.literal.length > 40 ? x.literal.slice(0, 40) + '…' : x.literal} at ${where(loc)} (${x.pointer || '/'}) is out of range for a JSON number (it would read as ${x.value}); quote it if it is text.`, loc, x.pointer),
@@ -627,7 +730,7 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     }
     events.sort((a, b) => a.offset - b.offset);
     for (const e of events) findings.push(e.f);
-    if (nonFinite) return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
+    if (nonFinite) return { value: undefined, findings, omitted, failed: true, syntaxError: false, locate: none };
   }
   let locator: JsonLocator | undefined;
   return {
@@ -636,6 +739,7 @@ export function parseJsonText(text: string, lines: LineIndex, limits: { maxDepth
     failed: false,
     syntaxError: false,
     secretKeys: counts.secretKeys,
+    omitted,
     locate: (pointer: string) => (locator ??= new JsonLocator(text, lines)).locate(pointer),
   };
 }

@@ -3,8 +3,8 @@
  * finding. Throws only on misuse (invalid options), with `OptionsError`.
  */
 import { OptionsError } from '../errors.js';
-import type { ConfigDoc, ConfigFormat, Finding, InputLimits, JsonValue, SourceLocation } from '../types.js';
-import { capFindings, makeFinding, where } from './findings.js';
+import type { ConfigDoc, ConfigFormat, Finding, InputLimits, JsonValue, RuleId, SourceLocation } from '../types.js';
+import { capFindings, makeFinding, type OmittedFindings, where } from './findings.js';
 import { parseJsonText } from './json.js';
 import { resolveLimits } from './limits.js';
 import { markNoSecretKeys } from './stable.js';
@@ -64,6 +64,8 @@ function makeDoc(fields: {
   bytes: number;
   file: string;
   findings: Finding[];
+  /** Findings past the per-rule cap that the loader counted without building them (see `capFindings`). */
+  omitted?: ReadonlyMap<RuleId, OmittedFindings> | undefined;
   failed: boolean;
   locate?: (pointer: string) => SourceLocation | undefined;
   /** False when the loader saw every key and none looks like a secret. */
@@ -75,7 +77,7 @@ function makeDoc(fields: {
     format: fields.format,
     bytes: fields.bytes,
     file: fields.file,
-    findings: Object.freeze(capFindings(fields.findings)),
+    findings: Object.freeze(capFindings(fields.findings, fields.omitted)),
     failed: fields.failed,
     locate(pointer: string): SourceLocation | undefined {
       if (typeof pointer !== 'string') throw new OptionsError(`locate() needs a JSON Pointer string, got ${typeof pointer}`);
