@@ -544,7 +544,35 @@ const NO_SEGMENTS: string[] = [];
 
 /** `mask(v, pointer)` of {@link createMasker} for a pointer known not to be secret, with its segments `segs`. */
 function maskClear(v: JsonValue, segs: string[], compiled: CompiledSecrets, secrets: readonly string[]): JsonValue {
-  return scrubValue(maskBelow(v, compiled.patterns.length > 0 ? segs : undefined, compiled), secrets) as JsonValue;
+  return maskScrubBelow(v, compiled.patterns.length > 0 ? segs : undefined, compiled, secrets);
+}
+
+/**
+ * `scrubValue(maskBelow(v, segs, compiled), secrets)` in one walk and one copy: each secret child becomes its
+ * fingerprint (then scrubbed, as scrubValue scrubs every string), each other string is scrubbed, each key is
+ * scrubbed when there are secrets. Objects are built in the same key order with the same scrubbed keys, so a key
+ * that two keys scrub to holds the later value at the first one's place, as with the two walks.
+ */
+function maskScrubBelow(v: JsonValue, segs: string[] | undefined, compiled: CompiledSecrets, secrets: readonly string[]): JsonValue {
+  if (v === null || typeof v !== 'object') return typeof v === 'string' ? scrubString(v, secrets) : v;
+  if (Array.isArray(v)) return v.map((x, i) => maskScrubChild(x, String(i), true, segs, compiled, secrets) as JsonValue);
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v)) {
+    const masked = maskScrubChild(v[k], k, false, segs, compiled, secrets) as JsonValue;
+    const key = secrets.length === 0 ? k : scrubString(k, secrets);
+    // An own `__proto__` key must stay data: define it (an assignment would set the prototype).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
+    else out[key] = masked;
+  }
+  return out;
+}
+
+function maskScrubChild(x: JsonValue | undefined, key: string, index: boolean, segs: string[] | undefined, compiled: CompiledSecrets, secrets: readonly string[]): JsonValue | undefined {
+  if (x === undefined) return x;
+  const childSegs = segs ? [...segs, key] : undefined;
+  // An array index (digits only) never looks like a secret key name.
+  if ((!index && compiled.isKey(key)) || (childSegs !== undefined && compiled.patterns.some((p) => p.matches(childSegs)))) return scrubString(fingerprint(x), secrets);
+  return maskScrubBelow(x, childSegs, compiled, secrets);
 }
 
 /**

@@ -340,7 +340,11 @@ export function orderedChange(c: Change): Change {
   return { kind: c.kind, path: c.path, pointer: c.pointer, file: c.file, oldValue: c.oldValue, newValue: c.newValue };
 }
 
-/** A change summary with keys in the fixed order `added, removed, modified, reordered, total, changes`. */
+/**
+ * A change summary with keys in the fixed order `added, removed, modified, reordered, total, changes`, for JSON
+ * text. A change whose JSON text is already that of {@link orderedChange} (the usual one, as the diff builds it) is
+ * not copied: a report of 300,000 changes would otherwise copy 300,000 objects only to serialise them.
+ */
 export function orderedChanges(c: ChangeSummary): ChangeSummary {
   return {
     added: c.added,
@@ -348,8 +352,33 @@ export function orderedChanges(c: ChangeSummary): ChangeSummary {
     modified: c.modified,
     reordered: c.reordered,
     total: c.total,
-    changes: c.changes.map(orderedChange),
+    changes: c.changes.map((x) => (serialisesInOrder(x) ? x : orderedChange(x))),
   };
+}
+
+/** The keys of a change in the order of {@link orderedChange}. */
+const CHANGE_KEYS = ['kind', 'path', 'pointer', 'file', 'oldValue', 'newValue'] as const;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * True when `JSON.stringify(c)` is `JSON.stringify(orderedChange(c))`: every enumerable key of `c` is an own key
+ * of {@link CHANGE_KEYS}, in that order, and every key of that list it does not enumerate reads undefined (so
+ * neither text has it). One `for...in` over the few keys of the change, no allocation.
+ */
+function serialisesInOrder(c: Change): boolean {
+  let next = 0;
+  let seen = 0;
+  for (const k in c) {
+    let i = next;
+    while (i < CHANGE_KEYS.length && CHANGE_KEYS[i] !== k) i++;
+    if (i === CHANGE_KEYS.length || !hasOwn.call(c, k)) return false;
+    seen |= 1 << i;
+    next = i + 1;
+  }
+  for (let i = 0; i < CHANGE_KEYS.length; i++) {
+    if ((seen & (1 << i)) === 0 && c[CHANGE_KEYS[i]!] !== undefined) return false;
+  }
+  return true;
 }
 
 /** A stage with keys in a fixed order. */

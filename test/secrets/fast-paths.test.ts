@@ -70,7 +70,7 @@ import type { Change, ConfigDoc, JsonValue } from '../../src/types.js';
 const SECRET_VALUE = 'hunter2-very-long-secret-value-0001';
 const KEYS = ['[token=abcd]', '[api_key=xy\\]z]', 'name', 'password', 'api_key', 'token', 'url', 'a/b', 'x~y', '[id=1]', 'list', 'db', 'k1', 'k2', 'hunter2', 'secretary', 'Password', 'id'];
 const leafArb: fc.Arbitrary<JsonValue> = fc.oneof(
-  fc.constantFrom<JsonValue>(SECRET_VALUE, 'postgres://user:pw1234@db/x', 'plain', 'hunter2', 'hunter2-very-long-secret-value', 12345, 7, true, null, `see ${SECRET_VALUE.slice(0, 20)}...`),
+  fc.constantFrom<JsonValue>(SECRET_VALUE, 'secret', 'sha256', 'postgres://user:pw1234@db/x', 'plain', 'hunter2', 'hunter2-very-long-secret-value', 12345, 7, true, null, `see ${SECRET_VALUE.slice(0, 20)}...`),
   fc.string({ maxLength: 6 }),
   fc.integer(),
 );
