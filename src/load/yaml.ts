@@ -21,30 +21,14 @@ import { decodePointer, escapeSegment } from '../pointer.js';
 import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from '../types.js';
 import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
+import { parseYamlEvents } from './yaml-events.js';
+import { ALLOWED_TAGS, setOwn, type YamlOutcome } from './yaml-shared.js';
 
-/** Outcome of the YAML path. */
-export interface YamlOutcome {
-  value: JsonValue | undefined;
-  findings: Finding[];
-  failed: boolean;
-  /** True when the text has YAML syntax errors (the caller may prefer another error report). */
-  syntaxError: boolean;
-  locate: (pointer: string) => SourceLocation | undefined;
-}
+export { setOwn, type YamlOutcome };
 
 /** Deepest nesting handed to the `yaml` package at all: its composer is recursive. */
 const YAML_PARSER_DEPTH_CAP = 600;
 
-const ALLOWED_TAGS = new Set([
-  '!',
-  'tag:yaml.org,2002:str',
-  'tag:yaml.org,2002:int',
-  'tag:yaml.org,2002:float',
-  'tag:yaml.org,2002:bool',
-  'tag:yaml.org,2002:null',
-  'tag:yaml.org,2002:map',
-  'tag:yaml.org,2002:seq',
-]);
 
 /**
  * An upper-bound-ish estimate of the nesting depth of YAML text, computed on the raw text in one linear
@@ -204,6 +188,37 @@ export function yamlNodesOver(text: string, cap: number): number {
   return -1;
 }
 
+/**
+ * Run the `yaml` package's parser with two costs of its runtime removed, for the duration of one synchronous call:
+ *
+ * - Its parser reads `process.env.LOG_TOKENS` once per token (and its composer `LOG_STREAM` once per document).
+ *   Node's `process.env` is an exotic object whose every read asks the C++ side for the environment: about 0.4 µs a
+ *   read, so a third of a second for 100,000 YAML keys. During the call `process.env` is a plain copy (same
+ *   content, so the package behaves the same), and the real object is put back before anything else can run.
+ * - Every warning and error it records (one per unknown tag, say) is an `Error`, which captures a stack trace we
+ *   never show. With `Error.stackTraceLimit = 0` they cost an allocation instead (163 ms for 20,000 custom tags).
+ *
+ * Both are restored in `finally`, whatever the parser does.
+ */
+export function withCheapYamlRuntime<T>(fn: () => T): T {
+  const env = process.env;
+  const stackLimit = Error.stackTraceLimit;
+  let swapped = false;
+  try {
+    try {
+      process.env = { ...env };
+      swapped = true;
+    } catch {
+      // A runtime where process.env cannot be replaced: parse with the real one (slower, same result).
+    }
+    Error.stackTraceLimit = 0;
+    return fn();
+  } finally {
+    Error.stackTraceLimit = stackLimit;
+    if (swapped) process.env = env;
+  }
+}
+
 /** Internal: stops the conversion at the first limit exceeded. Never escapes this module. */
 class Abort {
   constructor(readonly finding: Finding) {}
@@ -234,12 +249,6 @@ type Frame = SeqFrame | MapFrame;
 function nodeStart(node: AnyNode): number {
   const r = (node as { range?: [number, number, number] } | null | undefined)?.range;
   return r ? r[0] : 0;
-}
-
-/** Set an own data property, also for `__proto__`, without touching any prototype. */
-export function setOwn(obj: JsonObject, key: string, value: JsonValue): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  else obj[key] = value;
 }
 
 function isMergeKey(key: AnyNode): boolean {
@@ -356,9 +365,18 @@ function expansionOver(root: AnyNode, targets: Map<Alias, YamlNode | undefined>,
 }
 
 /**
+ * Which YAML path to take: `auto` (the fast path, or the `yaml` path when it declines); the tests compare `yaml`
+ * (the `yaml` package only) with `events` (the fast path only, `DECLINED` when it declines).
+ */
+export type YamlPaths = 'auto' | 'yaml' | 'events';
+
+/** What `parseYamlText(..., 'events')` returns when the fast path declines the document (tests only). */
+export const DECLINED: YamlOutcome = Object.freeze({ value: undefined, findings: [], failed: true, syntaxError: false, locate: () => undefined });
+
+/**
  * Parse YAML text into a plain JSON value with findings. Never throws on bad input.
  */
-export function parseYamlText(text: string, lines: LineIndex, limits: Required<InputLimits>): YamlOutcome {
+export function parseYamlText(text: string, lines: LineIndex, limits: Required<InputLimits>, paths: YamlPaths = 'auto'): YamlOutcome {
   const findings: Finding[] = [];
   const none = (): undefined => undefined;
   const failWith = (f: Finding, syntaxError = false): YamlOutcome => ({ value: undefined, findings: [f], failed: true, syntaxError, locate: none });
@@ -394,20 +412,15 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
     }
   }
 
+  // Plain documents (nearly every config) take the fast path, which answers only when its answer is this path's.
+  if (paths !== 'yaml') {
+    const fast = parseYamlEvents(text, lines, limits, YAML_PARSER_DEPTH_CAP + 16, () => yamlLocator(text, lines));
+    if (fast || paths === 'events') return fast ?? DECLINED;
+  }
+
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, {
-      version: '1.2',
-      schema: 'core',
-      merge: false,
-      uniqueKeys: false,
-      resolveKnownTags: false,
-      stringKeys: true,
-      strict: true,
-      prettyErrors: false,
-      keepSourceTokens: false,
-      intAsBigInt: false,
-    });
+    doc = withCheapYamlRuntime(() => parseDocument(text, YAML_OPTIONS));
   } catch (err) {
     const loc = lines.locate(0);
     if (err instanceof RangeError) {
@@ -656,6 +669,36 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
 
   if (failed) return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
   return { value, findings, failed: false, syntaxError: false, locate: (p) => locateYaml(root, targets, lines, p) };
+}
+
+/** The options of every `parseDocument` call: YAML 1.2 core schema, nothing constructed, keys as strings. */
+const YAML_OPTIONS = {
+  version: '1.2',
+  schema: 'core',
+  merge: false,
+  uniqueKeys: false,
+  resolveKnownTags: false,
+  stringKeys: true,
+  strict: true,
+  prettyErrors: false,
+  keepSourceTokens: false,
+  intAsBigInt: false,
+} as const;
+
+/**
+ * `locate` for a document the fast path converted: parse it with the `yaml` package (once, on the first call) and
+ * answer from that tree, exactly as this path would have. Falls back to the start of the text if the package
+ * disagrees with the fast path about the document (never seen; the paths are compared in the tests).
+ */
+export function yamlLocator(text: string, lines: LineIndex): (pointer: string) => SourceLocation | undefined {
+  let root: AnyNode;
+  try {
+    root = withCheapYamlRuntime(() => parseDocument(text, YAML_OPTIONS)).contents as AnyNode;
+  } catch {
+    return () => lines.locate(0);
+  }
+  const targets = resolveAliases(root);
+  return (p) => locateYaml(root, targets, lines, p);
 }
 
 /** Find the value node for `key` in a mapping, following merge keys. */
