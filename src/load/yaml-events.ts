@@ -29,8 +29,8 @@ import { COLLECTION_STYLE, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE }
 import type { Event as YamlEvent, MappingEvent, ScalarEvent, SequenceEvent } from 'js-yaml';
 import { isScalar, Schema } from 'yaml';
 import { escapeSegment } from '../pointer.js';
-import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from '../types.js';
-import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
+import type { Finding, InputLimits, JsonObject, JsonValue, RuleId, Severity, SourceLocation } from '../types.js';
+import { inexactNumber, makeFinding, MAX_FINDINGS_PER_RULE, precisionMessage, where, type OmittedFindings } from './findings.js';
 import type { LineIndex } from './text.js';
 import { ALLOWED_TAGS, setOwn, type YamlOutcome } from './yaml-shared.js';
 
@@ -276,9 +276,24 @@ function convert(
   const findings: Finding[] = [];
   let failed = false;
   // No alias is expanded here, so every node is visited once and no finding can repeat (the `yaml` path dedupes).
+  // Past the per-rule cap a finding is only counted (100,000 duplicate keys build 1,000 messages, not 100,000).
+  const perRule = new Map<RuleId, number>();
+  const omitted = new Map<RuleId, OmittedFindings>();
+  const kept = (rule: RuleId, severity: Severity): boolean => {
+    if (severity === 'block' && rule !== 'parse.duplicate-key') failed = true;
+    const n = (perRule.get(rule) ?? 0) + 1;
+    perRule.set(rule, n);
+    if (n <= MAX_FINDINGS_PER_RULE) return true;
+    const o = omitted.get(rule);
+    if (o === undefined) omitted.set(rule, { count: 1, severity });
+    else {
+      o.count++;
+      if (severity === 'block') o.severity = 'block';
+    }
+    return false;
+  };
   const report = (f: Finding): void => {
     findings.push(f);
-    if (f.severity === 'block' && f.rule !== 'parse.duplicate-key') failed = true;
   };
 
   const stack: Frame[] = [];
@@ -310,12 +325,13 @@ function convert(
     if (typeof v !== 'number') throw DECLINE;
     const at = e.valueStart;
     if (!Number.isFinite(v)) {
+      if (!kept('parse.error', 'block')) return null;
       const loc = lines.locate(at);
       const ptr = childPtr(f);
       report(makeFinding('parse.error', 'block', `The value ${s} at ${where(loc)} (${ptr || '/'}) is not representable in JSON; quote it if it is text.`, loc, ptr));
       return null;
     }
-    if ((v >= 9007199254740992 || v <= -9007199254740992) && inexactNumber(s, v)) {
+    if ((v >= 9007199254740992 || v <= -9007199254740992) && inexactNumber(s, v) && kept('parse.precision-loss', 'warn')) {
       const loc = lines.locate(at);
       const ptr = childPtr(f);
       report(makeFinding('parse.precision-loss', 'warn', precisionMessage(s, v, loc, ptr), loc, ptr, { literal: s, parsed: v }));
@@ -375,7 +391,7 @@ function convert(
       const key = getScalarValue(text, e);
       if (e.style === SCALAR_STYLE.PLAIN && key === '<<') throw DECLINE;
       const first = f.keys.get(key);
-      if (first !== undefined) {
+      if (first !== undefined && kept('parse.duplicate-key', 'block')) {
         const loc = lines.locate(at);
         const firstLoc = lines.locate(first);
         const ptr = f.ptr + '/' + escapeSegment(key);
@@ -401,6 +417,8 @@ function convert(
       if (name === undefined || ALLOWED_TAGS.has(name) || e.type !== EVENT_ID.SCALAR) throw DECLINE;
       const at = nodeStart(e);
       if (at === undefined) throw DECLINE;
+      place(f, null);
+      if (!kept('parse.error', 'block')) continue;
       const loc = lines.locate(at);
       const shown = name.startsWith('tag:yaml.org,2002:') ? '!!' + name.slice('tag:yaml.org,2002:'.length) : name;
       report(
@@ -408,7 +426,6 @@ function convert(
           tag: name,
         }),
       );
-      place(f, null);
       continue;
     }
     if (e.type === EVENT_ID.SCALAR) {
@@ -442,11 +459,13 @@ function convert(
     }
   }
   if (!done || root === undefined) throw DECLINE;
-  if (failed) return { value: undefined, findings, failed: true, syntaxError: false, locate: () => undefined };
+  const more = omitted.size > 0 ? omitted : undefined;
+  if (failed) return { value: undefined, findings, omitted: more, failed: true, syntaxError: false, locate: () => undefined };
   let locate: ((pointer: string) => SourceLocation | undefined) | undefined;
   return {
     value: root,
     findings,
+    omitted: more,
     failed: false,
     syntaxError: false,
     locate: (p) => {

@@ -1,7 +1,8 @@
 /**
  * What the two YAML paths of the load stage share: the outcome type, the tags they accept and how they store keys.
  */
-import type { Finding, JsonObject, JsonValue, SourceLocation } from '../types.js';
+import type { Finding, JsonObject, JsonValue, RuleId, SourceLocation } from '../types.js';
+import type { OmittedFindings } from './findings.js';
 
 /** Outcome of the YAML path. */
 export interface YamlOutcome {
@@ -11,6 +12,8 @@ export interface YamlOutcome {
   /** True when the text has YAML syntax errors (the caller may prefer another error report). */
   syntaxError: boolean;
   locate: (pointer: string) => SourceLocation | undefined;
+  /** Findings past the per-rule cap, counted but not built (see `capFindings`). */
+  omitted?: ReadonlyMap<RuleId, OmittedFindings> | undefined;
 }
 
 /** The only tags accepted: the core schema's and the non-specific `!`. Anything else is a `parse.error`. */

@@ -15,6 +15,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { capFindings } from '../../src/load/findings.js';
 import { resolveLimits } from '../../src/load/limits.js';
 import { LineIndex } from '../../src/load/text.js';
 import { DECLINED, parseYamlText } from '../../src/load/yaml.js';
@@ -51,10 +52,11 @@ function compare(text: string, limits: InputLimits = {}): Compared {
   const y = parseYamlText(text, new LineIndex(text, 'doc.yaml'), lim, 'yaml');
   const e = parseYamlText(text, new LineIndex(text, 'doc.yaml'), lim, 'events');
   if (e === DECLINED) return 'declined';
-  expect({ failed: e.failed, syntaxError: e.syntaxError, findings: e.findings, value: show(e.value) }, text).toEqual({
+  // Findings as a document holds them: at most 1,000 per rule (the fast path counts the rest without building them).
+  expect({ failed: e.failed, syntaxError: e.syntaxError, findings: capFindings(e.findings, e.omitted), value: show(e.value) }, text).toEqual({
     failed: y.failed,
     syntaxError: y.syntaxError,
-    findings: y.findings,
+    findings: capFindings(y.findings, y.omitted),
     value: show(y.value),
   });
   if (e.value !== undefined) {
@@ -116,6 +118,16 @@ describe('the fast YAML path gives the answer of the yaml package path', () => {
       '__proto__: {polluted: 1}\nconstructor: 2\n',
     ];
     for (const d of docs) expect(compare(d), d).toBe('answered');
+    // Past the cap of 1,000 per rule: counted, not built, with the same summary findings.
+    const many = Array.from({ length: 1500 }, (_, i) => `k${i % 300}: ${i % 2 ? '9007199254740993' : '!!js/function x'}\nn${i}: .nan`).join('\n');
+    expect(compare(many)).toBe('answered');
+    const lim = resolveLimits({});
+    const capped = parseYamlText(many, new LineIndex(many, 'doc.yaml'), lim, 'events');
+    expect(capped.findings.length).toBe(2750); // 1,000 duplicate-key and 1,000 parse.error built, 750 precision-loss
+    expect(Object.fromEntries(capped.omitted ?? new Map())).toEqual({
+      'parse.duplicate-key': { count: 200, severity: 'block' },
+      'parse.error': { count: 1250, severity: 'block' },
+    });
     // What it leaves to the `yaml` path, which must still answer (compare() checks nothing then: the test is that
     // these are declined, not answered differently).
     const declined = ['a: &x 1\nb: *x\n', 'base: &b {a: 1}\nc:\n  <<: *b\n', 's: !!set {a}\n', 'n: !!int "1"\n', 'a:\tb\n', '%YAML 1.2\n---\na: 1\n', 'a: 1\n---\nb: 2\n', 'k: |2\n   x\n', 'a: [1, # c\n 2]\n'];
