@@ -31,14 +31,27 @@ const YAML_PARSER_DEPTH_CAP = 600;
 
 
 /**
+ * Counting block sequence entries (`- ` at the start of a token, outside quotes, flow collections, comments and
+ * block scalars) during the depth guard's pass: `over` is set to the offset of the entry that takes the count over
+ * `cap`. Each is a `-` token of the `yaml` lexer, so this is a lower bound of the nodes `yamlNodesOver` counts
+ * (only a plain scalar continued over more than `cap` lines that each start with `- ` could fool it).
+ */
+export interface EntryCount {
+  cap: number;
+  over: number;
+}
+
+/**
  * An upper-bound-ish estimate of the nesting depth of YAML text, computed on the raw text in one linear
  * pass (block indentation levels, compact `- - -` indicators, flow brackets outside quotes and comments).
  * Returns the offset where the estimate first exceeds `maxDepth + 1` (the estimate counts the leaf scalar)
  * if the estimate ever exceeds `hardLimit`; otherwise -1. Used only to refuse pathological input before
  * the recursive parser sees it; the exact depth is checked during conversion.
  */
-export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number): number {
+export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number, entries?: EntryCount): number {
   const n = text.length;
+  let entryCount = 0;
+  const entryCap = entries?.cap ?? Infinity;
   const stack: number[] = [];
   let flow = 0;
   let quote = 0; // 0, 34 ("), 39 (')
@@ -131,6 +144,7 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
       }
       const nx = k + 1 < lineEnd ? text.charCodeAt(k + 1) : 32;
       if ((c === 58 /* : */ || (atToken && (c === 45 /* - */ || c === 63) /* ? */)) && isBlank(nx)) {
+        if (c === 45 && ++entryCount > entryCap && entries!.over === -1) entries!.over = k;
         let m = k + 1;
         while (m < lineEnd && isBlank(text.charCodeAt(m))) m++;
         if (m < lineEnd && text.charCodeAt(m) !== 35) {
@@ -382,7 +396,12 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   const failWith = (f: Finding, syntaxError = false): YamlOutcome => ({ value: undefined, findings: [f], failed: true, syntaxError, locate: none });
 
   const hardLimit = Math.min(Math.max(2 * limits.maxDepth, limits.maxDepth + 16), YAML_PARSER_DEPTH_CAP);
-  const tooDeepAt = yamlDepthGuard(text, limits.maxDepth, hardLimit);
+  // The syntax tree of the `yaml` package costs about 1 KB per node while it is built: documents with more nodes
+  // than `tokenCap` are refused before parsing. The depth guard's pass counts sequence entries on the way (free);
+  // otherwise, for a text long enough to hold that many nodes, the lexer's token stream is counted (exact).
+  const tokenCap = limits.maxNodes === Infinity ? Infinity : Math.min(2 * limits.maxNodes + 16, YAML_MAX_SOURCE_NODES);
+  const entries: EntryCount = { cap: tokenCap, over: -1 };
+  const tooDeepAt = yamlDepthGuard(text, limits.maxDepth, hardLimit, entries);
   if (tooDeepAt !== -1) {
     const loc = lines.locate(tooDeepAt);
     return failWith(
@@ -392,11 +411,8 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
     );
   }
 
-  // The syntax tree of the `yaml` package costs about 1 KB per node while it is built: count the nodes on the
-  // token stream first (cheap, streaming) and refuse a document that would need gigabytes.
-  const tokenCap = limits.maxNodes === Infinity ? Infinity : Math.min(2 * limits.maxNodes + 16, YAML_MAX_SOURCE_NODES);
   if (text.length > 2 * tokenCap) {
-    const over = yamlNodesOver(text, tokenCap);
+    const over = entries.over !== -1 ? entries.over : yamlNodesOver(text, tokenCap);
     if (over !== -1) {
       const loc = lines.locate(over);
       return failWith(
@@ -413,7 +429,7 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   }
 
   // Plain documents (nearly every config) take the fast path, which answers only when its answer is this path's.
-  if (paths !== 'yaml') {
+  if (paths === 'events' || (paths === 'auto' && !fewLongLines(text))) {
     const fast = parseYamlEvents(text, lines, limits, YAML_PARSER_DEPTH_CAP + 16, () => yamlLocator(text, lines));
     if (fast || paths === 'events') return fast ?? DECLINED;
   }
@@ -669,6 +685,19 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
 
   if (failed) return { value: undefined, findings, failed: true, syntaxError: false, locate: none };
   return { value, findings, failed: false, syntaxError: false, locate: (p) => locateYaml(root, targets, lines, p) };
+}
+
+/**
+ * True for a text over 1 MiB made of few, very long lines (fewer than one line break per 256 characters): js-yaml
+ * reads scalars a character at a time where the `yaml` lexer jumps with `indexOf`, so a 20 MB scalar parses
+ * faster on the `yaml` path. Both paths give the same answer; this only picks the cheaper one.
+ */
+function fewLongLines(text: string): boolean {
+  if (text.length < 1 << 20) return false;
+  const want = text.length >> 8;
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && ++count < want; i = text.indexOf('\n', i + 1));
+  return count < want;
 }
 
 /** The options of every `parseDocument` call: YAML 1.2 core schema, nothing constructed, keys as strings. */

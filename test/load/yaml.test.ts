@@ -319,3 +319,22 @@ describe('YAML: __proto__, constructor, prototype are data', () => {
     expect(d.locate('/c/__proto__/polluted')).toMatchObject({ line: 8, column: 30 });
   });
 });
+
+describe('YAML: node count before parsing', () => {
+  const over = (text: string) => parseConfig(text, { format: 'yaml', file: 'n.yaml', limits: { maxNodes: 100 } }); // token cap 216
+  it('counts sequence entries during the depth pass and refuses at the entry over the cap, without lexing', () => {
+    const doc = over('- 0\n'.repeat(300));
+    expect(doc.failed).toBe(true);
+    expect(doc.findings.map((f) => [f.rule, f.location?.line])).toEqual([['input.too-large', 217]]);
+    expect(doc.findings[0]!.message).toMatch(/More than 216 YAML nodes in the text \(at n\.yaml:217:1\)/);
+  });
+  it('does not count `- ` inside block scalars, quotes or comments, and the exact count then decides', () => {
+    const block = 'a: |\n' + '  - x\n'.repeat(300) + 'b: "' + '  - y\n'.repeat(50) + '  "\n' + '# - z\n'.repeat(100);
+    const doc = over(block);
+    expect(doc.findings).toEqual([]);
+    expect((doc.value as { a: string }).a.split('\n')).toHaveLength(301);
+    // The lexer's exact count still refuses a long flow list (no `- ` at all).
+    const flow = over('[' + Array(300).fill('0').join(', ') + ']\n');
+    expect(flow.findings.map((f) => f.rule)).toEqual(['input.too-large']);
+  });
+});
