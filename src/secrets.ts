@@ -7,7 +7,7 @@ import { compilePattern, decodePointer, encodePointer, type PathPattern } from '
 import type { ResolvedPolicy } from './policy/types.js';
 import { isStableDoc, knownWithoutSecretKeys } from './load/stable.js';
 import type { Change, ConfigDoc, Finding, GateReport, JsonValue, RolloutPlan } from './types.js';
-import { ownKeys } from './diff/keys.js';
+import { ownKeys, sharedValues } from './diff/keys.js';
 
 /**
  * Key names treated as secrets in every config, whatever the policy says. Matched case-insensitively after removing
@@ -214,9 +214,10 @@ function collectBySecretKeys(root: JsonValue, isKey: (key: string) => boolean, f
     }
     // The key list of a large map is shared with the other passes of the evaluation (see diff/keys.ts).
     const keys = ownKeys(v);
+    const values = sharedValues(v, keys);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const child = v[key];
+      const child = values !== undefined ? values[i] : v[key];
       if (isKey(key)) addSecretValues(found, child);
       else if (child !== null && typeof child === 'object') stack.push(child!);
       else if (typeof child === 'string') addUrlPasswords(found, child);

@@ -13,7 +13,7 @@ import { compilePattern, decodePointer, type PathPattern } from '../pointer.js';
 import type { Change, ChangeSummary, JsonValue } from '../types.js';
 import { diffWithEngine } from './adapter.js';
 import { Emitter } from './emit.js';
-import { ownKeys } from './keys.js';
+import { ownKeys, sharedValues } from './keys.js';
 import { canonical, deepEqual, isObject } from './equal.js';
 import { keyedSegment, type KeyValue } from './path.js';
 
@@ -281,7 +281,12 @@ class Walker {
     // map with a few changes costs one pass instead of an n log n sort of every key.
     const keys: string[] = [];
     // Key lists of large maps are shared with the other passes of the evaluation (see keys.ts).
-    for (const k of ownKeys(o)) if (!hasOwn.call(n, k) || o[k] !== n[k]) keys.push(k);
+    const ok = ownKeys(o);
+    const ov = sharedValues(o, ok);
+    for (let i = 0; i < ok.length; i++) {
+      const k = ok[i]!;
+      if (!hasOwn.call(n, k) || (ov !== undefined ? ov[i] : o[k]) !== n[k]) keys.push(k);
+    }
     for (const k of ownKeys(n)) if (!hasOwn.call(o, k)) keys.push(k);
     keys.sort(); // code-unit order, as compareKeys (no comparator call per comparison)
     const out = this.out;

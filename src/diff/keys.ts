@@ -13,6 +13,8 @@
 
 /** Key lists of large objects of the evaluation under way, or undefined outside one. */
 let evaluationKeys: WeakMap<object, readonly string[]> | undefined;
+/** Values of large objects of the evaluation under way, in the order of their key lists. */
+let evaluationValues: WeakMap<object, readonly unknown[]> | undefined;
 
 /** Objects with fewer keys are enumerated again (cheap: V8 keeps their keys in the object's shape). */
 const SHARED_MIN_KEYS = 1024;
@@ -20,11 +22,14 @@ const SHARED_MIN_KEYS = 1024;
 /** Run one synchronous evaluation with key lists shared by its passes (nested calls share the outer scope). */
 export function withKeyCache<T>(fn: () => T): T {
   const outer = evaluationKeys;
+  const outerValues = evaluationValues;
   evaluationKeys = outer ?? new WeakMap();
+  evaluationValues = outerValues ?? new WeakMap();
   try {
     return fn();
   } finally {
     evaluationKeys = outer;
+    evaluationValues = outerValues;
   }
 }
 
@@ -38,4 +43,22 @@ export function ownKeys(o: object): readonly string[] {
     if (keys.length >= SHARED_MIN_KEYS) cache.set(o, keys);
   }
   return keys;
+}
+
+/**
+ * The values of a large object in the order of `keys` (its {@link ownKeys}), shared within an evaluation, or
+ * undefined (outside an evaluation, or a small object): the caller then reads `o[key]`. Reading a member of a
+ * 300,000-key map is a probe into a large hash table, about 0.1 µs; the passes after the first read the list.
+ */
+export function sharedValues<T>(o: Readonly<Record<string, T>>, keys: readonly string[]): readonly T[] | undefined {
+  const cache = evaluationValues;
+  if (cache === undefined || keys.length < SHARED_MIN_KEYS || evaluationKeys?.get(o) !== keys) return undefined;
+  let values = cache.get(o) as readonly T[] | undefined;
+  if (values === undefined) {
+    const list = new Array<T>(keys.length);
+    for (let i = 0; i < keys.length; i++) list[i] = o[keys[i]!]!;
+    values = list;
+    cache.set(o, values);
+  }
+  return values;
 }

@@ -1,6 +1,6 @@
 /** Size, growth, shrink, cardinality and uniqueness limits. Every walk is iterative and linear in the document size. */
 import { isStableDoc } from '../load/stable.js';
-import { ownKeys, withKeyCache } from '../diff/keys.js';
+import { ownKeys, sharedValues, withKeyCache } from '../diff/keys.js';
 import { compilePattern, decodePointer, encodePointer, type PathPattern } from '../pointer.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import type { ConfigDoc, Finding, JsonObject, JsonValue, Severity } from '../types.js';
@@ -131,11 +131,12 @@ export function jsonSize(value: JsonValue | undefined): number {
     } else {
       // The key list of a large map is enumerated once per evaluation (see diff/keys.ts).
       const keys = ownKeys(v);
+      const values = sharedValues(v as JsonObject, keys);
       const n = keys.length;
       for (let i = 0; i < n; i++) {
         const k = keys[i]!;
         total += stringJsonSize(k) + 1;
-        stack.push((v as JsonObject)[k]!);
+        stack.push(values !== undefined ? values[i]! : (v as JsonObject)[k]!);
       }
       total += 2 + Math.max(0, n - 1);
     }
@@ -252,9 +253,10 @@ export function growthFindings(policy: ResolvedPolicy, keyed: KeyedLists, propos
       const co = c as JsonObject;
       const po = p as JsonObject;
       const keys = ownKeys(po);
+      const values = sharedValues(po, keys);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
-        const pe = po[k]!;
+        const pe = values !== undefined ? values[i]! : po[k]!;
         if (pe === null || typeof pe !== 'object') continue;
         const ce = co[k];
         if (ce === undefined || !Object.prototype.hasOwnProperty.call(co, k)) continue;
@@ -524,9 +526,10 @@ export function implicitUniqueFindings(
       }
     } else if (v !== null && typeof v === 'object') {
       const keys = ownKeys(v);
+      const values = sharedValues(v, keys);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
-        const e = v[k]!;
+        const e = values !== undefined ? values[i]! : v[k]!;
         if (e !== null && typeof e === 'object' && !inert(e)) stack.push({ v: e, parent: node, seg: k, depth: node.depth + 1 });
       }
     }

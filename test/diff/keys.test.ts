@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ownKeys, withKeyCache } from '../../src/diff/keys.js';
+import { ownKeys, sharedValues, withKeyCache } from '../../src/diff/keys.js';
 import { diffConfigs } from '../../src/diff/index.js';
 import { createMasker } from '../../src/secrets.js';
 import { compileKeys, growthFindings, implicitUniqueFindings, jsonSize } from '../../src/validate/limits.js';
@@ -32,6 +32,21 @@ describe('shared key lists', () => {
     const o = { b: 1, a: 2, 10: 3, 2: 4 };
     expect(ownKeys(o)).toEqual(Object.keys(o));
     withKeyCache(() => expect(ownKeys(o)).toEqual(Object.keys(o)));
+  });
+
+  it('sharedValues lists the values of a large object in key order, inside a scope only', () => {
+    const big: Record<string, number> = {};
+    for (let i = 0; i < 2000; i++) big[`k${(i * 37) % 2000}`] = i;
+    expect(sharedValues(big, Object.keys(big))).toBeUndefined();
+    withKeyCache(() => {
+      const keys = ownKeys(big);
+      expect(sharedValues(big, keys)).toEqual(keys.map((k) => big[k]));
+      expect(sharedValues(big, keys)).toBe(sharedValues(big, keys));
+      // Only for the shared key list (another list's order may differ), and only for large objects.
+      expect(sharedValues(big, [...keys])).toBeUndefined();
+      const small = { a: 1 };
+      expect(sharedValues(small, ownKeys(small))).toBeUndefined();
+    });
   });
 
   it('every pass reading them gives what it gives with its own enumeration', () => {
