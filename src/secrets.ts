@@ -43,16 +43,39 @@ export function isSecretKey(key: string): boolean {
   if (scan === NO_WORD) return false;
   let hit = keyCache.get(key);
   if (hit === undefined) {
-    if (scan === WORD) hit = DEFAULT_SECRET_KEY_PATTERN.test(key.toLowerCase());
+    if (scan === WORD) hit = matchesSecretPattern(key.toLowerCase());
     else {
       const norm = normalizeKeyName(key);
-      hit = hasSecretWord(norm) && DEFAULT_SECRET_KEY_PATTERN.test(norm);
+      hit = hasSecretWord(norm) && matchesSecretPattern(norm);
     }
     if (keyCache.size < 10_000) keyCache.set(key, hit);
   }
   return hit;
 }
 const keyCache = new Map<string, boolean>();
+
+/** Names {@link DEFAULT_SECRET_KEY_PATTERN} matches at the end, each also with an `s`. */
+const SECRET_ENDINGS = ['passwd', 'password', 'passphrase', 'secret', 'token', 'credential', 'privatekey', 'apikey', 'secretkey', 'accesskey', 'authkey', 'signingkey', 'encryptionkey', 'bearer', 'cookie', 'pem'];
+/** Names {@link DEFAULT_SECRET_KEY_PATTERN} matches anywhere. */
+const SECRET_INSIDE = ['accesskey', 'privatekey', 'secretkey', 'apikey'];
+/** Line terminators, which the pattern's `.` does not match. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * `DEFAULT_SECRET_KEY_PATTERN.test(name)` by string tests instead of the backtracking of its `.*` (a name such as
+ * `key123`, of a generated map, is tried at every position by each alternative): its three alternatives are "ends
+ * with a name, or a name and `s`", "contains one of four names", "starts with `secret` (not `secretar`),
+ * `password` or `passphrase`, and has more". `.` stops at line terminators: a name with one is left to the regex.
+ */
+export function matchesSecretPattern(name: string): boolean {
+  if (LINE_TERMINATOR.test(name)) return DEFAULT_SECRET_KEY_PATTERN.test(name);
+  const n = name.length;
+  const plural = n > 0 && name.charCodeAt(n - 1) === 0x73; // s
+  for (const w of SECRET_ENDINGS) if (name.endsWith(w) || (plural && name.endsWith(w, n - 1))) return true;
+  for (const w of SECRET_INSIDE) if (name.includes(w)) return true;
+  if (name.startsWith('secret')) return n > 6 && !name.startsWith('ar', 6);
+  return (name.startsWith('password') && n > 8) || (name.startsWith('passphrase') && n > 10);
+}
 
 /** {@link scanKey}: no separator and none of the words. */
 const NO_WORD = 0;

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SECRET_KEY_PATTERN, hasSecretWord, isSecretKey, normalizeKeyName } from '../../src/secrets.js';
+import { DEFAULT_SECRET_KEY_PATTERN, hasSecretWord, isSecretKey, matchesSecretPattern, normalizeKeyName } from '../../src/secrets.js';
 
 const NUM_RUNS = 2000;
 
@@ -39,6 +39,20 @@ describe('secret key names without regexes', () => {
     );
     for (const s of ['pas', 'PASS', 'xpem', 'pe', 'ke', 'kEy', '\u212aey', 'ſecret', 'tokeN', 'bearer', 'bEARE', '']) {
       expect(hasSecretWord(s), s).toBe(SECRET_WORDS.test(s));
+    }
+  });
+
+  it('matchesSecretPattern is the default pattern', () => {
+    const parts = ['passwd', 'password', 'passphrase', 'secret', 'secretar', 'token', 'credential', 'privatekey', 'apikey', 'secretkey', 'accesskey', 'authkey', 'signingkey', 'encryptionkey', 'bearer', 'cookie', 'pem', 'key', 'pass', 's', 'ar', 'x', '1', '\n', '\r', '\u2028', '\u2029', ' '];
+    const nameArb = fc.oneof(fc.array(fc.oneof(fc.constantFrom(...parts), fc.string({ maxLength: 2 })), { maxLength: 5 }).map((p) => p.join('')), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(nameArb, (name) => {
+        expect(matchesSecretPattern(name), JSON.stringify(name)).toBe(DEFAULT_SECRET_KEY_PATTERN.test(name));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const name of ['secret', 'secretx', 'secretar', 'secretarx', 'secrets', 'password', 'passwordx', 'passphrase', 'passphrasex', 'pems', 'apikeyx', 'xapikeys', 'key123', 'x\npassword', 'password\n', 'secret\nx']) {
+      expect(matchesSecretPattern(name), JSON.stringify(name)).toBe(DEFAULT_SECRET_KEY_PATTERN.test(name));
     }
   });
 
