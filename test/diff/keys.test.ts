@@ -3,6 +3,7 @@
  * reads it must give what it gives with its own enumeration: property test of the passes inside a shared scope
  * (run twice, so the second run reads the lists the first one left) against the same passes outside any scope.
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ownKeys, sharedValues, withKeyCache } from '../../src/diff/keys.js';
@@ -10,6 +11,7 @@ import { diffConfigs } from '../../src/diff/index.js';
 import { createMasker } from '../../src/secrets.js';
 import { compileKeys, growthFindings, implicitUniqueFindings, jsonSize } from '../../src/validate/limits.js';
 import { resolvePolicy } from '../../src/policy/index.js';
+import { decodePointer } from '../../src/pointer.js';
 import type { ConfigDoc, JsonObject, JsonValue } from '../../src/types.js';
 
 function docOf(value: JsonValue): ConfigDoc {
@@ -28,7 +30,12 @@ const bigMapArb = fc
   });
 
 /** A big map and an edit of it that keeps its key order (values changed, keys dropped, keys added in between or at the end). */
-const editedPairArb = fc.tuple(bigMapArb, fc.array(fc.tuple(fc.nat(), fc.constantFrom('set', 'drop', 'insert', 'append')), { maxLength: 6 })).map(([current, edits]) => {
+const editArb = fc.oneof(
+  fc.array(fc.tuple(fc.nat(), fc.constantFrom('set', 'drop', 'insert', 'append')), { maxLength: 6 }),
+  // Key order kept everywhere (values changed, a key appended or not): the aligned walk all the way.
+  fc.tuple(fc.array(fc.tuple(fc.nat(), fc.constant('set')), { maxLength: 3 }), fc.boolean()).map(([sets, append]) => (append ? [...sets, [0, 'append'] as [number, string]] : sets)),
+);
+const editedPairArb = fc.tuple(bigMapArb, editArb).map(([current, edits]) => {
   const keys = Object.keys(current);
   const proposed: JsonObject = {};
   const at = new Map(edits.map(([i, op]) => [i % keys.length, op]));
@@ -80,6 +87,11 @@ describe('shared key lists', () => {
           masked: createMasker(policy, [p, c]).changes(diffConfigs(current, proposed)),
         });
         const plain = passes();
+        // The diff of the two maps, against a direct reading (the aligned walk of diff.ts is used in and out of a
+        // scope alike): the top-level keys it touches are the keys whose values differ, an added key is one change.
+        const differing = new Set([...Object.keys(current), ...Object.keys(proposed)].filter((k) => !(k in current && k in proposed && isDeepStrictEqual(current[k], proposed[k]))));
+        expect(new Set(plain.diff.map((ch) => decodePointer(ch.pointer)[0]))).toEqual(differing);
+        for (const k of Object.keys(proposed)) if (!(k in current)) expect(plain.diff.filter((ch) => decodePointer(ch.pointer)[0] === k).map((ch) => ch.kind)).toEqual(['added']);
         expect(JSON.stringify(plain.size)).toBe(JSON.stringify([JSON.stringify(proposed).length, JSON.stringify(current).length]));
         withKeyCache(() => {
           expect(JSON.stringify(passes())).toBe(JSON.stringify(plain));
