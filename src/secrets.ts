@@ -41,13 +41,13 @@ export function isSecretKey(key: string): boolean {
   // name is the lower-cased key, so a case-insensitive look for the words in the key itself is the same test.
   const scan = scanKey(key);
   if (scan === NO_WORD) return false;
+  // A key without separators is answered directly (cheaper than a cache look-up that misses for the 300,000
+  // distinct `key123` of a generated map); a key with separators is normalised once and cached.
+  if (scan === WORD) return matchesSecretPattern(key.toLowerCase());
   let hit = keyCache.get(key);
   if (hit === undefined) {
-    if (scan === WORD) hit = matchesSecretPattern(key.toLowerCase());
-    else {
-      const norm = normalizeKeyName(key);
-      hit = hasSecretWord(norm) && matchesSecretPattern(norm);
-    }
+    const norm = normalizeKeyName(key);
+    hit = hasSecretWord(norm) && matchesSecretPattern(norm);
     if (keyCache.size < 10_000) keyCache.set(key, hit);
   }
   return hit;
@@ -56,6 +56,8 @@ const keyCache = new Map<string, boolean>();
 
 /** Names {@link DEFAULT_SECRET_KEY_PATTERN} matches at the end, each also with an `s`. */
 const SECRET_ENDINGS = ['passwd', 'password', 'passphrase', 'secret', 'token', 'credential', 'privatekey', 'apikey', 'secretkey', 'accesskey', 'authkey', 'signingkey', 'encryptionkey', 'bearer', 'cookie', 'pem'];
+/** The last character of each of {@link SECRET_ENDINGS}. */
+const SECRET_ENDING_LAST = new Set(SECRET_ENDINGS.map((w) => w.charCodeAt(w.length - 1)));
 /** Names {@link DEFAULT_SECRET_KEY_PATTERN} matches anywhere. */
 const SECRET_INSIDE = ['accesskey', 'privatekey', 'secretkey', 'apikey'];
 /** Line terminators, which the pattern's `.` does not match. */
@@ -70,9 +72,14 @@ const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 export function matchesSecretPattern(name: string): boolean {
   if (LINE_TERMINATOR.test(name)) return DEFAULT_SECRET_KEY_PATTERN.test(name);
   const n = name.length;
-  const plural = n > 0 && name.charCodeAt(n - 1) === 0x73; // s
-  for (const w of SECRET_ENDINGS) if (name.endsWith(w) || (plural && name.endsWith(w, n - 1))) return true;
-  for (const w of SECRET_INSIDE) if (name.includes(w)) return true;
+  const last = n > 0 ? name.charCodeAt(n - 1) : 0;
+  const plural = last === 0x73; // s
+  // Every ending ends in one of these letters (or is followed by `s`): other names skip the 16 comparisons.
+  if (plural || SECRET_ENDING_LAST.has(last)) {
+    for (const w of SECRET_ENDINGS) if (name.endsWith(w) || (plural && name.endsWith(w, n - 1))) return true;
+  }
+  // Each of these names ends in `key` and has at least 6 characters.
+  if (n >= 6 && name.includes('key')) for (const w of SECRET_INSIDE) if (name.includes(w)) return true;
   if (name.startsWith('secret')) return n > 6 && !name.startsWith('ar', 6);
   return (name.startsWith('password') && n > 8) || (name.startsWith('passphrase') && n > 10);
 }
