@@ -44,7 +44,7 @@ const keyText = fc.tuple(key, fc.boolean()).map(([k, escape]) =>
   escape ? '"' + [...k].map((ch) => (ch.length === 1 ? '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0') : ch)).join('') + '"' : JSON.stringify(k),
 );
 const bigLiteral = fc.oneof(
-  fc.constantFrom('9007199254740993', '-9007199254740993', '9007199254740992', '18014398509481985', '12345678901234567890', '1180591620717411303424', '1e400', '-1e400', '9007199254740993.0', '9.007199254740993e15', '1e300', '1.5e300', '1234567890123456', '0.1', '-0', '1E21'),
+  fc.constantFrom('9007199254740993', '-9007199254740993', '9007199254740992', '18014398509481985', '12345678901234567890', '1180591620717411303424', '1e400', '-1e400', '9007199254740993.0', '9.007199254740993e15', '1e300', '1.5e300', '1234567890123456', '0.1', '-0', '1E21', '0.12345678901234567890', '-5.12345678901234567e3', '123.1234567890123456789', '0.12345678901234567e400', '-1234567890123456789.5', '9007199254740993e0'),
   fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map(String),
   fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: -5, max: 320 })).map(([m, f, e]) => {
     const s = m.toString();
@@ -54,7 +54,7 @@ const bigLiteral = fc.oneof(
 );
 const scalar = fc.oneof(
   bigLiteral,
-  fc.constantFrom('true', 'false', 'null', '0', '"s"', '"\\"}]"', '"a\\\\"', '":"', '","'),
+  fc.constantFrom('true', 'false', 'null', '0', '"s"', '"\\"}]"', '"a\\\\"', '":"', '","', '"9007199254740993"', '"x 12345678901234567890 1e400"', '"\\"12345678901234567890\\\\"', '"1.5e400"'),
   fc.integer().map(String),
   fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
 );
@@ -134,6 +134,23 @@ describe('strict scan: capped and valid modes', () => {
         expect(fast.inexact).toStrictEqual(firsts);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('property: numbers only (the counting tail after `keep` inexact numbers) and its fallback', () => {
+    fc.assert(
+      fc.property(jsonText, fc.integer({ min: 1, max: 3 }), fc.boolean(), (text, keep, tail) => {
+        const full = referenceStrictScan(text, { duplicates: false, numbers: true });
+        const fast = strictScanJson(text, { duplicates: false, numbers: true, keep, valid: true, noCountingTail: !tail });
+        const finite = full.inexact.filter((x) => Number.isFinite(x.value));
+        const infinite = full.inexact.filter((x) => !Number.isFinite(x.value));
+        expect(fast.error).toBeUndefined();
+        expect(fast.duplicateCount).toBe(0);
+        expect([fast.inexactCount, fast.nonFiniteCount]).toEqual([finite.length, infinite.length]);
+        const firsts = [...finite.slice(0, keep), ...infinite.slice(0, keep)].sort((a, b) => a.offset - b.offset);
+        expect(fast.inexact).toStrictEqual(firsts);
+      }),
+      { numRuns: 2000 },
     );
   });
 
