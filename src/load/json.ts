@@ -409,13 +409,131 @@ function countBigNumbersFrom(text: string, from: number, res: StrictResult, keep
 }
 
 /**
+ * {@link strictScanJson} for text that `JSON.parse` accepted: no grammar to check, so one small loop over the
+ * characters that matter (quotes, brackets, commas, number literals) finds keys and numbers. Small on purpose: on a
+ * cold start (the CLI) the engine optimises it sooner and compiles it faster than the validating tokenizer.
+ */
+function scanValidJson(text: string, opts: StrictScanOptions): StrictResult {
+  const res: StrictResult = { duplicates: [], inexact: [], duplicateCount: 0, inexactCount: 0, nonFiniteCount: 0 };
+  const keep = opts.keep ?? Infinity;
+  const { duplicates, numbers } = opts;
+  const countingTail = numbers && !duplicates && opts.noCountingTail !== true;
+  const n = text.length;
+  // stack[0..depth) are the open containers; frames past `depth` are kept for reuse.
+  const stack: StrictFrame[] = [];
+  let depth = 0;
+  // The next string is a key (after `{` or after a `,` in an object).
+  let expectKey = false;
+  // The last literal examined for precision and its verdict: long runs of the same big literal (ids repeated in
+  // a list) are answered by comparing characters, without slicing or parsing the literal again.
+  let lastLiteral = '';
+  let lastValue = 0;
+  let lastInexact = false;
+  // The next backslash of the text, found once for many keys: a key before it has no escape to decode.
+  let nextBackslash = -1;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = skipString(text, i);
+      if (end === -1) break; // not valid JSON after all: stop rather than loop
+      if (expectKey) {
+        expectKey = false;
+        const frame = stack[depth - 1]!;
+        frame.keyStart = i;
+        frame.keyEnd = end;
+        if (duplicates) {
+          if (nextBackslash < i) {
+            nextBackslash = text.indexOf('\\', i);
+            if (nextBackslash === -1) nextBackslash = n;
+          }
+          const key = nextBackslash < end ? (JSON.parse(text.slice(i, end)) as string) : text.slice(i + 1, end - 1);
+          const keys = (frame.keys ??= new Map());
+          const first = keys.get(key);
+          if (first !== undefined) {
+            if (++res.duplicateCount <= keep) {
+              res.duplicates.push({ pointer: framesPointer(text, stack, depth - 1) + '/' + escapeSegment(key), key, offset: i, firstOffset: first });
+            }
+          } else keys.set(key, i);
+        }
+      }
+      i = end;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const obj = c === OPEN_BRACE;
+      let frame = stack[depth];
+      if (frame === undefined) {
+        frame = { obj, index: 0, keyStart: -1, keyEnd: -1, keys: undefined };
+        stack.push(frame);
+      } else {
+        frame.obj = obj;
+        frame.index = 0;
+        frame.keyStart = -1;
+        frame.keyEnd = -1;
+        frame.keys?.clear();
+      }
+      depth++;
+      expectKey = obj;
+      i++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+      expectKey = false;
+      i++;
+    } else if (c === COMMA) {
+      const top = stack[depth - 1]!;
+      if (top.obj) expectKey = true;
+      else top.index++;
+      i++;
+    } else if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
+      // A number literal: digits, sign, point and exponent (no other character of valid JSON can follow it).
+      const start = i;
+      let integer = true;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d >= 48 && d <= 57) continue;
+        if (d === 46 || d === 101 || d === 69) integer = false;
+        else if (d !== 43 && d !== 45) break;
+      }
+      if (numbers && (!integer || i - start >= 16)) {
+        let literal: string;
+        let value: number;
+        let inexact: boolean;
+        if (i - start === lastLiteral.length && text.startsWith(lastLiteral, start)) {
+          literal = lastLiteral;
+          value = lastValue;
+          inexact = lastInexact;
+        } else {
+          literal = text.slice(start, i);
+          value = Number(literal);
+          // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
+          inexact = !Number.isFinite(value) || inexactNumber(literal, value);
+          lastLiteral = literal;
+          lastValue = value;
+          lastInexact = inexact;
+        }
+        if (inexact) {
+          const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
+          if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
+          // Only numbers are collected: once the inexact numbers that get details are all found, the rest only
+          // needs counting, which needs no structure (see countBigNumbersFrom).
+          if (countingTail && res.inexactCount === keep) {
+            if (countBigNumbersFrom(text, i, res, keep)) return res;
+            return scanValidJson(text, { ...opts, noCountingTail: true });
+          }
+        }
+      }
+    } else i++;
+  }
+  return res;
+}
+
+/**
  * Strict, iterative JSON tokenizer. Validates the grammar (reports the first error with its offset) and,
  * on request, collects duplicate keys and inexact large integer literals with their JSON Pointers.
  */
 export function strictScanJson(text: string, opts: StrictScanOptions): StrictResult {
+  if (opts.valid === true) return scanValidJson(text, opts);
   const res: StrictResult = { duplicates: [], inexact: [], duplicateCount: 0, inexactCount: 0, nonFiniteCount: 0 };
   const keep = opts.keep ?? Infinity;
-  const valid = opts.valid === true;
   const n = text.length;
   // stack[0..depth) are the open containers; frames past `depth` are kept for reuse.
   const stack: StrictFrame[] = [];
@@ -425,7 +543,6 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
   let lastLiteral = '';
   let lastValue = 0;
   let lastInexact = false;
-  let nextBackslash = -1;
   const fail = (offset: number, message: string): StrictResult => {
     res.error = { offset, message };
     return res;
@@ -463,12 +580,9 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
         continue;
       }
       if (c === QUOTE) {
-        if (valid) i = skipString(text, i);
-        else {
-          const end = readString(text, i);
-          if (typeof end !== 'number') return fail(end.offset, end.message);
-          i = end;
-        }
+        const end = readString(text, i);
+        if (typeof end !== 'number') return fail(end.offset, end.message);
+        i = end;
         state = 1;
         continue;
       }
@@ -514,12 +628,6 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
           if (inexact) {
             const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
             if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
-            // Only numbers are collected and the text is valid: once the inexact numbers that get details are all
-            // found, the rest only needs counting, which needs no structure (see countBigNumbersFrom).
-            if (valid && !opts.duplicates && res.inexactCount === keep && opts.noCountingTail !== true) {
-              if (countBigNumbersFrom(text, i, res, keep)) return res;
-              return strictScanJson(text, { ...opts, noCountingTail: true });
-            }
           }
         }
         state = 1;
@@ -527,10 +635,8 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
       }
       const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : undefined;
       if (word !== undefined) {
-        if (!valid) {
-          for (let k = 0; k < word.length; k++) {
-            if (text.charCodeAt(i + k) !== word.charCodeAt(k)) return fail(i + k, `${describe(text, i + k)} (expected ${word})`);
-          }
+        for (let k = 0; k < word.length; k++) {
+          if (text.charCodeAt(i + k) !== word.charCodeAt(k)) return fail(i + k, `${describe(text, i + k)} (expected ${word})`);
         }
         i += word.length;
         state = 1;
@@ -541,23 +647,13 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
     if (state === 2) {
       i = skipWs(text, i);
       if (text.charCodeAt(i) !== QUOTE) return fail(i, `${describe(text, i)} (expected a string key in double quotes)`);
-      let end: number;
-      if (valid) end = skipString(text, i);
-      else {
-        const r = readString(text, i);
-        if (typeof r !== 'number') return fail(r.offset, r.message);
-        end = r;
-      }
+      const end = readString(text, i);
+      if (typeof end !== 'number') return fail(end.offset, end.message);
       const frame = stack[depth - 1]!;
       frame.keyStart = i;
       frame.keyEnd = end;
       if (opts.duplicates) {
-        // The next backslash of the text, found once for many keys: a key before it has no escape to decode.
-        if (nextBackslash < i) {
-          nextBackslash = text.indexOf('\\', i);
-          if (nextBackslash === -1) nextBackslash = n;
-        }
-        const key = nextBackslash < end ? (JSON.parse(text.slice(i, end)) as string) : text.slice(i + 1, end - 1);
+        const key = keyAt(text, i, end);
         const keys = (frame.keys ??= new Map());
         const first = keys.get(key);
         if (first !== undefined) {

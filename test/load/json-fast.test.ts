@@ -110,6 +110,13 @@ describe('JSON load path = reference path', () => {
     expect(d.findings.at(-1)!.detail).toEqual({ omitted: 1500, total: 2500 });
   });
 
+  it('strings after a closed container are values, not keys (the valid-text scan tracks where keys are)', () => {
+    for (const t of ['[{}, "x", {}, "x"]', '[[], "a", [], "a"]', '{"a": [{}, "k", {"k": 1}, "k"], "b": {"c": {}}, "d": ["b", "b"]}', '[{"a": 1}, "a", {"a": 2}, "a"]', '{"k": {}, "k": []}']) {
+      same(t);
+      expect(strictScanJson(t, { duplicates: true, numbers: true, valid: true })).toStrictEqual(strictScanJson(t, { duplicates: true, numbers: true }));
+    }
+  });
+
   it('limits are checked the same way', () => {
     for (const t of ['[[[1]]]', '{"a": [{"b": 1}]}', '[1,2,3,4,5]', '{"a": 1, "a": [1, 2]}']) {
       same(t, resolveLimits({ maxDepth: 2, maxNodes: 4 }));
