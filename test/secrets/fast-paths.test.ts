@@ -42,6 +42,23 @@ describe('secret key names without regexes', () => {
     }
   });
 
+  it('long keys (scanned by regular expressions past 256 characters) get the same answers', () => {
+    const piece = fc.constantFrom('x', 'k', 'p', 'ke', 'key', 'pass', 'secret', '_', '-', '.', 'Token', 'api', 'word', '1');
+    const longKey = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 6 }), fc.integer({ min: 60, max: 400 }), fc.array(piece, { maxLength: 3 })).map(
+      ([head, times, tail]) => head.join('') + 'k'.repeat(times) + 'x'.repeat(times) + tail.join(''),
+    );
+    fc.assert(
+      fc.property(longKey, (key) => {
+        expect(isSecretKey(key), key.slice(0, 40)).toBe(isSecretKeySimple(key));
+        expect(hasSecretWord(key)).toBe(SECRET_WORDS.test(key));
+      }),
+      { numRuns: 500 },
+    );
+    expect(isSecretKey('k'.repeat(1000) + 'x')).toBe(false);
+    expect(isSecretKey('x'.repeat(1000) + '_password')).toBe(true);
+    expect(isSecretKey('x'.repeat(1000) + 'apikey')).toBe(true);
+  });
+
   it('matchesSecretPattern is the default pattern', () => {
     const parts = ['passwd', 'password', 'passphrase', 'secret', 'secretar', 'token', 'credential', 'privatekey', 'apikey', 'secretkey', 'accesskey', 'authkey', 'signingkey', 'encryptionkey', 'bearer', 'cookie', 'pem', 'key', 'pass', 's', 'ar', 'x', '1', '\n', '\r', '\u2028', '\u2029', ' '];
     const nameArb = fc.oneof(fc.array(fc.oneof(fc.constantFrom(...parts), fc.string({ maxLength: 2 })), { maxLength: 5 }).map((p) => p.join('')), fc.string({ maxLength: 12 }));
