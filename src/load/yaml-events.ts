@@ -32,7 +32,7 @@ import { escapeSegment } from '../pointer.js';
 import type { Finding, InputLimits, JsonObject, JsonValue, RuleId, Severity, SourceLocation } from '../types.js';
 import { inexactNumber, makeFinding, MAX_FINDINGS_PER_RULE, precisionMessage, where, type OmittedFindings } from './findings.js';
 import type { LineIndex } from './text.js';
-import { ALLOWED_TAGS, setOwn, type YamlOutcome } from './yaml-shared.js';
+import { ALLOWED_TAGS, duplicateKeyFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
 
 /** Thrown to give the document to the `yaml` path. Never escapes this module. */
 class Decline {}
@@ -391,20 +391,8 @@ function convert(
       const key = getScalarValue(text, e);
       if (e.style === SCALAR_STYLE.PLAIN && key === '<<') throw DECLINE;
       const first = f.keys.get(key);
-      if (first !== undefined && kept('parse.duplicate-key', 'block')) {
-        const loc = lines.locate(at);
-        const firstLoc = lines.locate(first);
-        const ptr = f.ptr + '/' + escapeSegment(key);
-        report(
-          makeFinding(
-            'parse.duplicate-key',
-            'block',
-            `Duplicate key ${JSON.stringify(key)} at ${where(loc)} (first at line ${firstLoc.line}); the last value is kept, as JSON.parse would do silently.`,
-            loc,
-            ptr,
-            { key, firstLine: firstLoc.line, firstColumn: firstLoc.column },
-          ),
-        );
+      if (first !== undefined) {
+        if (kept('parse.duplicate-key', 'block')) report(duplicateKeyFinding(key, lines.locate(at), lines.locate(first), f.ptr + '/' + escapeSegment(key)));
       } else f.keys.set(key, at);
       f.key = key;
       continue;
@@ -419,13 +407,7 @@ function convert(
       if (at === undefined) throw DECLINE;
       place(f, null);
       if (!kept('parse.error', 'block')) continue;
-      const loc = lines.locate(at);
-      const shown = name.startsWith('tag:yaml.org,2002:') ? '!!' + name.slice('tag:yaml.org,2002:'.length) : name;
-      report(
-        makeFinding('parse.error', 'block', `Unsupported YAML tag ${shown} at ${where(loc)}: only plain JSON values are accepted; custom types are never constructed.`, loc, undefined, {
-          tag: name,
-        }),
-      );
+      report(unsupportedTagFinding(name, lines.locate(at)));
       continue;
     }
     if (e.type === EVENT_ID.SCALAR) {

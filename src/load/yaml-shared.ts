@@ -2,7 +2,7 @@
  * What the two YAML paths of the load stage share: the outcome type, the tags they accept and how they store keys.
  */
 import type { Finding, JsonObject, JsonValue, RuleId, SourceLocation } from '../types.js';
-import type { OmittedFindings } from './findings.js';
+import { makeFinding, type OmittedFindings, where } from './findings.js';
 
 /** Outcome of the YAML path. */
 export interface YamlOutcome {
@@ -32,4 +32,24 @@ export const ALLOWED_TAGS: ReadonlySet<string> = new Set([
 export function setOwn(obj: JsonObject, key: string, value: JsonValue): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   else obj[key] = value;
+}
+
+/** The finding for a duplicate key at `loc` whose first occurrence is at `firstLoc` (both paths: same words). */
+export function duplicateKeyFinding(key: string, loc: SourceLocation, firstLoc: SourceLocation, ptr: string): Finding {
+  return makeFinding(
+    'parse.duplicate-key',
+    'block',
+    `Duplicate key ${JSON.stringify(key)} at ${where(loc)} (first at line ${firstLoc.line}); the last value is kept, as JSON.parse would do silently.`,
+    loc,
+    ptr,
+    { key, firstLine: firstLoc.line, firstColumn: firstLoc.column },
+  );
+}
+
+/** The finding for a node with a tag outside {@link ALLOWED_TAGS} (`tag` as the `yaml` package resolves it). */
+export function unsupportedTagFinding(tag: string, loc: SourceLocation): Finding {
+  const shown = tag.startsWith('tag:yaml.org,2002:') ? '!!' + tag.slice('tag:yaml.org,2002:'.length) : tag;
+  return makeFinding('parse.error', 'block', `Unsupported YAML tag ${shown} at ${where(loc)}: only plain JSON values are accepted; custom types are never constructed.`, loc, undefined, {
+    tag,
+  });
 }

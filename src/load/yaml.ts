@@ -22,7 +22,7 @@ import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from
 import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
 import { parseYamlEvents } from './yaml-events.js';
-import { ALLOWED_TAGS, setOwn, type YamlOutcome } from './yaml-shared.js';
+import { ALLOWED_TAGS, duplicateKeyFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
 
 export { setOwn, type YamlOutcome };
 
@@ -518,14 +518,7 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   const checkTag = (node: AnyNode): boolean => {
     const tag = (node as { tag?: string } | null | undefined)?.tag;
     if (tag === undefined || ALLOWED_TAGS.has(tag)) return true;
-    const loc = lines.locate(nodeStart(node));
-    const shown = tag.startsWith('tag:yaml.org,2002:') ? '!!' + tag.slice('tag:yaml.org,2002:'.length) : tag;
-    report(
-      makeFinding('parse.error', 'block', `Unsupported YAML tag ${shown} at ${where(loc)}: only plain JSON values are accepted; custom types are never constructed.`, loc, undefined, {
-        tag,
-      }),
-      nodeStart(node),
-    );
+    report(unsupportedTagFinding(tag, lines.locate(nodeStart(node))), nodeStart(node));
     return false;
   };
 
@@ -661,21 +654,8 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
       const ptr = f.ptr + '/' + escapeSegment(key);
       const keyAt = nodeStart(keyNode);
       const first = f.keys.get(key);
-      if (first !== undefined) {
-        const loc = lines.locate(keyAt);
-        const firstLoc = lines.locate(first);
-        report(
-          makeFinding(
-            'parse.duplicate-key',
-            'block',
-            `Duplicate key ${JSON.stringify(key)} at ${where(loc)} (first at line ${firstLoc.line}); the last value is kept, as JSON.parse would do silently.`,
-            loc,
-            ptr,
-            { key, firstLine: firstLoc.line, firstColumn: firstLoc.column },
-          ),
-          keyAt,
-        );
-      } else f.keys.set(key, keyAt);
+      if (first !== undefined) report(duplicateKeyFinding(key, lines.locate(keyAt), lines.locate(first), ptr), keyAt);
+      else f.keys.set(key, keyAt);
       setOwn(f.out, key, open(pair.value as AnyNode, f.depth, ptr));
     }
   } catch (err) {
