@@ -1,5 +1,5 @@
 // Floor of the CLI cold-start benchmark: a node process that only imports confgate's runtime dependencies
-// (the same modules dist/cli/bin.js loads) and exits.
+// (the same modules dist/cli/bin.cjs loads) and exits.
 import 'ajv';
 import 'ajv/dist/2019.js';
 import 'ajv/dist/2020.js';

@@ -16,7 +16,7 @@ import { median } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const bin = path.join(root, 'dist/cli/bin.js');
+const bin = path.join(root, 'dist/cli/bin.cjs');
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const runs = Number(arg('runs', '1'));
 const only = arg('only', '');

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
-const bin = path.resolve(arg('bin', path.join(here, '..', 'dist/cli/bin.js')));
+const bin = path.resolve(arg('bin', path.join(here, '..', 'dist/cli/bin.cjs')));
 
 const only = arg('only', '');
 const max = Number(arg('max', '3000000'));

@@ -230,7 +230,7 @@ function benchCli() {
     const current = path.join(dir, 'current.json');
     writeFileSync(proposed, g.proposedText);
     writeFileSync(current, g.currentText);
-    const bin = path.join(root, 'dist/cli/bin.js');
+    const bin = path.join(root, 'dist/cli/bin.cjs');
     const floorScript = path.join(here, 'deps-only.mjs');
     const run = (args) => {
       const t0 = performance.now();

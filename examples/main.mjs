@@ -40,7 +40,7 @@ const heading = (s) => console.log(`\n${'='.repeat(78)}\n${s}\n${'='.repeat(78)}
 
 // 0. The policy's own unit tests (`confgate test`): fixtures/example/confgate-tests/, one folder per case.
 heading(`0. confgate test ${rel('confgate-tests')} --policy ${rel('confgate.yaml')}`);
-const policyTests = spawnSync(process.execPath, [path.join(here, '..', 'dist', 'cli', 'bin.js'), 'test', rel('confgate-tests'), '--policy', rel('confgate.yaml')], { stdio: 'inherit' });
+const policyTests = spawnSync(process.execPath, [path.join(here, '..', 'dist', 'cli', 'bin.cjs'), 'test', rel('confgate-tests'), '--policy', rel('confgate.yaml')], { stdio: 'inherit' });
 if (policyTests.status !== 0) {
   console.error(`unexpected: the example's policy tests failed (exit ${policyTests.status})`);
   process.exit(1);

@@ -5,7 +5,7 @@
  * and `targets.yaml`.
  *
  * Every case runs twice: through the library's public entry (with a determinism check), and through the
- * built CLI (`dist/cli/bin.js check ... --format json`), asserting the exit code, the same verdict and the
+ * built CLI (`dist/cli/bin.cjs check ... --format json`), asserting the exit code, the same verdict and the
  * same expectations.
  *
  * `expect` keys: `verdict`, `rules`, `absent`, `locations`, `changes`, and optionally (only what a case declares
@@ -29,7 +29,7 @@ import type { GateReport, RuleId, Target, Verdict } from '../src/index.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CASES_DIR = join(ROOT, 'fixtures', 'cases');
 const EXAMPLE_DIR = join(ROOT, 'fixtures', 'example');
-const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.cjs');
 
 /** `case.yaml` as written. */
 interface CaseSpec {
@@ -306,7 +306,7 @@ async function checkCli(
   if (extra) assertExtended(extra.want, extra.override, out, why);
 }
 
-describe('CLI (built dist/cli/bin.js)', () => {
+describe('CLI (built dist/cli/bin.cjs)', () => {
   it('is built (npm test runs the build first; otherwise run `npx tsup`)', () => {
     expect(existsSync(BIN), `${BIN} is missing`).toBe(true);
   });

@@ -55,13 +55,13 @@ describe('built package', () => {
     expect(Object.keys(pkg.exports)).toContain('./policy.schema.json');
     const first = Object.keys((pkg.exports['.'] as { import: Record<string, string> }).import)[0];
     expect(first).toBe('types');
-    expect(pkg.bin['confgate']).toBe('./dist/cli/bin.js');
+    expect(pkg.bin['confgate']).toBe('./dist/cli/bin.cjs');
   });
 
   it('runs the bin', () => {
-    const out = execFileSync(process.execPath, [path.join(dist, 'cli', 'bin.js'), '--version'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [path.join(dist, 'cli', 'bin.cjs'), '--version'], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    const bad = spawnSync(process.execPath, [path.join(dist, 'cli', 'bin.js'), 'nonsense'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [path.join(dist, 'cli', 'bin.cjs'), 'nonsense'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown command/);
     expect(bad.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace

@@ -1,4 +1,4 @@
-// End to end with the built CLI (dist/cli/bin.js), every command its own process: `confgate rollout --policy` whose
+// End to end with the built CLI (dist/cli/bin.cjs), every command its own process: `confgate rollout --policy` whose
 // analysis holds the rollout (an inconclusive metric past its limit; a judge that cannot decide), `confgate status`
 // (text and json) naming the metric, target, value and condition, and `confgate control continue|abort` from another
 // process. Metrics come from a real loopback HTTP server whose answers depend on what the hook processes did.
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsServer } from './harness.js';
 
-const BIN = path.resolve('dist/cli/bin.js');
+const BIN = path.resolve('dist/cli/bin.cjs');
 const NODE = process.execPath;
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-analysis-hold-'));
 const HOOK = `import { appendFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ const server = new MetricsServer((id) => {
 }, TOKEN);
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error('dist/cli/bin.js is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(BIN)) throw new Error('dist/cli/bin.cjs is missing: run `npm run build` first (npm test does)');
   await server.start();
 });
 /** Processes this file started: a failed test must not leave a rollout running (it would hold the lock). */

@@ -188,7 +188,7 @@ describe('confgate diff, plan, windows', () => {
 
 describe('the built bin', () => {
   it('exits 1 on block and 2 on a missing file, without stack traces', () => {
-    const bin = path.resolve(__dirname, '../../dist/cli/bin.js');
+    const bin = path.resolve(__dirname, '../../dist/cli/bin.cjs');
     const block = spawnSync(process.execPath, [bin, 'check', '--proposed', 'dupkey.json'], { cwd: dir, encoding: 'utf8' });
     expect(block.status).toBe(1);
     const missing = spawnSync(process.execPath, [bin, 'check', '--proposed', 'missing.json'], { cwd: dir, encoding: 'utf8' });

@@ -17,7 +17,7 @@ import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'dist', 'cli', 'bin.js');
+const BIN = path.join(ROOT, 'dist', 'cli', 'bin.cjs');
 const CASE = 'fixtures/cases/60-seed-day-scl-mia-lax';
 const AT = '2025-11-18T11:20:00Z';
 const PKG_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -76,7 +76,7 @@ const FORMATS: Array<[format: string, file: string]> = [
   ['github', 'seed-day.check.github.txt'],
 ];
 
-describe.runIf(existsSync(BIN))('golden CLI output: the seed\'s day (built dist/cli/bin.js)', () => {
+describe.runIf(existsSync(BIN))('golden CLI output: the seed\'s day (built dist/cli/bin.cjs)', () => {
   // Start every process at once (capped), then compare one by one.
   const runs = new Map<string, Promise<Run>>();
   const run = (key: string, args: string[]): Promise<Run> => {

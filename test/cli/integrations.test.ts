@@ -3,7 +3,7 @@
  * runner would: the action's `run:` steps with bash (`bash --noprofile --norc -eo pipefail`, as GitHub runs
  * `shell: bash`) in the environment a runner gives (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, GITHUB_ACTION_PATH,
  * RUNNER_TEMP, ...), `uses:` steps skipped; the hook's entry with the file names pre-commit would pass, in a real
- * git repository. Needs the build (`dist/cli/bin.js`, made by `npm test`).
+ * git repository. Needs the build (`dist/cli/bin.cjs`, made by `npm test`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'dist', 'cli', 'bin.js');
+const BIN = path.join(ROOT, 'dist', 'cli', 'bin.cjs');
 /** Each test spawns a few node processes; generous for a loaded machine (seconds when idle). */
 const SLOW = 600_000;
 

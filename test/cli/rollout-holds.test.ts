@@ -1,5 +1,5 @@
 /**
- * The built CLI (`dist/cli/bin.js`, real processes, real hook processes): a denied approval holds and an operator
+ * The built CLI (`dist/cli/bin.cjs`, real processes, real hook processes): a denied approval holds and an operator
  * decides, a pause posted while a stage applies stops new applies at once, a canary stage under maintenance holds
  * instead of letting the wider stage go first, and `confgate control` with no live process says so; the resume then
  * honours the pending command. What the hooks did is read from the hooks' own log, never from the journal.
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const BIN = path.resolve(__dirname, '../../dist/cli/bin.js');
+const BIN = path.resolve(__dirname, '../../dist/cli/bin.cjs');
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-cli-holds-'));
 const ENV = { ...process.env, CONFGATE_LOCK_DIR: path.join(root, 'locks'), USER: 'alice', NO_COLOR: '1' };
 let seq = 0;

@@ -1,5 +1,5 @@
 /**
- * The hostile corpus through the BUILT CLI (`node dist/cli/bin.js check ... --format json`): never a crash or a
+ * The hostile corpus through the BUILT CLI (`node dist/cli/bin.cjs check ... --format json`): never a crash or a
  * stack trace, the expected exit code (1 for block), parseable JSON, secrets masked. Unreadable inputs and
  * hostile policy / targets files exit 2 with exactly one line on stderr.
  */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CORPUS = path.join(ROOT, 'test/hostile/corpus');
 /** The built CLI (`npm test` builds dist first). `CONFGATE_BIN` may point at another build. */
-export const BIN = process.env['CONFGATE_BIN'] ?? path.join(ROOT, 'dist/cli/bin.js');
+export const BIN = process.env['CONFGATE_BIN'] ?? path.join(ROOT, 'dist/cli/bin.cjs');
 
 export function binExists(): boolean {
   return existsSync(BIN);
@@ -24,7 +24,7 @@ export interface CliRun {
 }
 
 /**
- * Run `node [--max-old-space-size=MB] dist/cli/bin.js ...args`. A runaway is killed by the timeout (reported as
+ * Run `node [--max-old-space-size=MB] dist/cli/bin.cjs ...args`. A runaway is killed by the timeout (reported as
  * `timedOut`) or by the heap limit (a non-0/1/2 exit or a signal): both fail the callers' assertions.
  */
 export function runCli(args: readonly string[], opts: { timeoutMs?: number; heapMb?: number; cwd?: string } = {}): Promise<CliRun> {

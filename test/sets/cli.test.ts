@@ -1,5 +1,5 @@
 /**
- * Config sets through the built CLI (dist/cli/bin.js): `check`, `diff` and `test` with folders, every output format
+ * Config sets through the built CLI (dist/cli/bin.cjs): `check`, `diff` and `test` with folders, every output format
  * locating findings in the member (SARIF artifact locations included), a rollout delivering the set to command
  * hooks as one folder, the journal holding no clear value, and failing closed on an unreadable member.
  */
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = path.join(ROOT, 'dist/cli/bin.js');
+const BIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const FIXTURE = path.join(ROOT, 'fixtures/example-set');
 const AT = '2025-11-18T11:20:00Z';
 let dir: string;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as confgate from '../../src/index.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = path.join(ROOT, 'dist/cli/bin.js');
+const BIN = path.join(ROOT, 'dist/cli/bin.cjs');
 const FIXTURE = path.join(ROOT, 'fixtures/example-set');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const start = readme.indexOf('## Config sets');

@@ -1,5 +1,5 @@
 /**
- * Many deployers, real processes: `confgate rollout` (the built dist/cli/bin.js) started in different working
+ * Many deployers, real processes: `confgate rollout` (the built dist/cli/bin.cjs) started in different working
  * directories, as separate runners would be. Hook calls are logged by the hook itself (with the pid of the confgate
  * process that called it): the invariants are checked on that log, not only on the journal.
  *
@@ -25,7 +25,7 @@ import pg from 'pg';
 import { mulberry32 } from '../helpers/prng.js';
 import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
 
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/bin.cjs', import.meta.url));
 const RUNS = Math.max(1, Number(process.env['CONFGATE_STRESS_RUNS'] ?? 1));
 const ROUNDS = Math.max(1, Number(process.env['CONFGATE_STRESS_ROUNDS'] ?? 2 * RUNS));
 const SEED = Number(process.env['CONFGATE_STRESS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
 
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/bin.cjs', import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-pg-control-'));
 const schema = freshSchema('confgate_pgctl');
 const URL_ = `${PG_URL}?schema=${schema}`;
