@@ -41,6 +41,40 @@ export interface EntryCount {
   over: number;
 }
 
+/** What `yamlDepthGuard` looks for inside double quotes, single quotes, a flow token, a block token and an anchor or tag (line breaks end all). */
+const IN_DOUBLE = 0;
+const IN_SINGLE = 1;
+const IN_FLOW_TOKEN = 2;
+const IN_BLOCK_TOKEN = 3;
+const IN_PROPERTY = 4;
+const SKIP_SETS = ['"\\\r\n', "'\r\n", ' \t,:[]{}\r\n', ' \t:\r\n', ' \t\r\n'];
+const SKIP_TABLES = SKIP_SETS.map((s) => {
+  const t = new Uint8Array(128);
+  for (const ch of s) t[ch.charCodeAt(0)] = 1;
+  return t;
+});
+const SKIP_RES = SKIP_SETS.map((s) => new RegExp('[' + s.replace(/[\\[\]]/g, '\\$&') + ']', 'g'));
+
+/**
+ * The offset of the first character at or after `from` in the set `which`, or `end` if there is none before it. A few
+ * characters are looked at one by one (most runs are short), then a regular expression jumps over the rest: a 20 MB
+ * scalar costs one native scan, not 20 million steps of the guard's loop. Every set holds the line breaks, so the
+ * scan never goes past the line.
+ */
+function skip(text: string, which: number, from: number, end: number): number {
+  const table = SKIP_TABLES[which]!;
+  const stop = Math.min(end, from + 8);
+  let k = from;
+  for (; k < stop; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 128 && table[c] === 1) return k;
+  }
+  if (k >= end) return end;
+  const re = SKIP_RES[which]!;
+  re.lastIndex = k;
+  return re.test(text) ? Math.min(re.lastIndex - 1, end) : end;
+}
+
 /**
  * An upper-bound-ish estimate of the nesting depth of YAML text, computed on the raw text in one linear
  * pass (block indentation levels, compact `- - -` indicators, flow brackets outside quotes and comments).
@@ -58,6 +92,9 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
   let blockScalarParent = -2; // > -2 while inside a block scalar: lines indented more than it are content
   let firstOver = -1;
   let pos = 0;
+  // The next `\n` and `\r` at or after `pos` (n when there is none): each found once, whatever the line lengths.
+  let nextLf = -1;
+  let nextCr = -1;
   const check = (at: number): boolean => {
     const est = stack.length + flow;
     if (est > maxDepth + 1 && firstOver === -1) firstOver = at;
@@ -65,12 +102,15 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
   };
   const isBlank = (c: number): boolean => c === 32 || c === 9;
   while (pos < n) {
-    let lineEnd = pos;
-    while (lineEnd < n) {
-      const c = text.charCodeAt(lineEnd);
-      if (c === 10 || c === 13) break;
-      lineEnd++;
+    if (nextLf < pos) {
+      nextLf = text.indexOf('\n', pos);
+      if (nextLf === -1) nextLf = n;
     }
+    if (nextCr < pos) {
+      nextCr = text.indexOf('\r', pos);
+      if (nextCr === -1) nextCr = n;
+    }
+    const lineEnd = nextCr < nextLf ? nextCr : nextLf;
     const next = lineEnd < n && text.charCodeAt(lineEnd) === 13 && text.charCodeAt(lineEnd + 1) === 10 ? lineEnd + 2 : lineEnd + 1;
     let i = pos;
     while (i < lineEnd && text.charCodeAt(i) === 32) i++;
@@ -120,8 +160,11 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
           else {
             quote = 0;
             atToken = false;
+            continue;
           }
         }
+        // Inside quotes only the closing quote (and `\` in double quotes) matters: jump to the next one.
+        k = skip(text, quote === 34 ? IN_DOUBLE : IN_SINGLE, k + 1, lineEnd) - 1;
         continue;
       }
       if (isBlank(c)) {
@@ -139,7 +182,11 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
           atToken = false;
         } else if (c === 44 || c === 58) atToken = true;
         else if ((c === 34 || c === 39) && atToken) quote = c;
-        else atToken = false;
+        else {
+          // Inside a token only blanks, brackets, `,` and `:` matter until the next blank.
+          atToken = false;
+          k = skip(text, IN_FLOW_TOKEN, k + 1, lineEnd) - 1;
+        }
         continue;
       }
       const nx = k + 1 < lineEnd ? text.charCodeAt(k + 1) : 32;
@@ -171,11 +218,13 @@ export function yamlDepthGuard(text: string, maxDepth: number, hardLimit: number
         }
         if (c === 38 || c === 33) {
           // anchor or tag: skip the property, the node follows
-          while (k + 1 < lineEnd && !isBlank(text.charCodeAt(k + 1))) k++;
+          k = skip(text, IN_PROPERTY, k + 1, lineEnd) - 1;
           continue;
         }
       }
+      // Inside a block token only a blank or a `:` matters until the token ends.
       atToken = false;
+      k = skip(text, IN_BLOCK_TOKEN, k + 1, lineEnd) - 1;
     }
     pos = next;
   }
