@@ -11,7 +11,8 @@ import { OptionsError } from './errors.js';
 import { getAtPointer } from './pointer.js';
 import { isConfigDoc, loadConfig, type ConfigSource } from './load/index.js';
 import { isInlineText } from './load/load.js';
-import { markStableDoc } from './load/stable.js';
+import { markStableDoc, stableKeyListings } from './load/stable.js';
+import { shareListings } from './diff/keys.js';
 import { defaultPolicy, loadPolicy, resolvePolicy } from './policy/index.js';
 import type { PolicyDocument, ResolvedPolicy } from './policy/types.js';
 import { planRollout } from './rollout/index.js';
@@ -357,7 +358,19 @@ export interface DocumentStage {
 }
 
 function evaluatePush(input: PushInput): GateReport {
+  shareLoadListings(input.proposed);
+  if (input.current) shareLoadListings(input.current);
   return finishPush(input, singleStage(input));
+}
+
+/**
+ * The key lists the loader made of a document's large maps, handed to the evaluation's passes when nothing can have
+ * changed the document since (a stable document, see load/stable.ts): a 300,000-key map is then enumerated once,
+ * by the loader, instead of once more by the evaluation.
+ */
+function shareLoadListings(doc: ConfigDoc): void {
+  const listings = stableKeyListings(doc);
+  if (listings !== undefined) shareListings(listings);
 }
 
 /** Load findings, validation, diff and rules of a single-document push. */

@@ -14,6 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfgateError, InputError, TargetsError } from '../errors.js';
 import { createGate } from '../gate.js';
 import { loadConfig } from '../load/index.js';
+import { markStableDoc } from '../load/stable.js';
 import { defaultPolicy, loadPolicy } from '../policy/index.js';
 import type { ResolvedPolicy } from '../policy/types.js';
 import { formatChanges, formatPlan, formatReport, type ReportFormat } from '../report/index.js';
@@ -381,8 +382,18 @@ function outputsOf(raw: unknown): Array<{ format: ReportFormat; file: string }> 
   });
 }
 
-/** Read `-` (standard input) or a file, as a config document named as the user named it. */
+/**
+ * Read `-` (standard input) or a file, as a config document named as the user named it. Nothing else holds the
+ * document, and `check` never changes it: it is marked stable (load/stable.ts), so the gate may reuse what the
+ * loader found (the key lists of large maps).
+ */
 function readInput(io: CliIo, file: string, policy: ResolvedPolicy, stdinName: string): ConfigDoc {
+  const doc = readInputDoc(io, file, policy, stdinName);
+  markStableDoc(doc);
+  return doc;
+}
+
+function readInputDoc(io: CliIo, file: string, policy: ResolvedPolicy, stdinName: string): ConfigDoc {
   if (file !== '-') return readDoc(io, file, policy);
   if (!io.stdin) throw new UsageError('`-` (standard input) is not available here');
   let text: string | Uint8Array;

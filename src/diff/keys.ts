@@ -17,7 +17,32 @@ let evaluationKeys: WeakMap<object, readonly string[]> | undefined;
 let evaluationValues: WeakMap<object, readonly unknown[]> | undefined;
 
 /** Objects with fewer keys are enumerated again (cheap: V8 keeps their keys in the object's shape). */
-const SHARED_MIN_KEYS = 1024;
+export const SHARED_MIN_KEYS = 1024;
+
+/** The own keys of a large object (`Object.keys` order) and its values in the same order, from one enumeration. */
+export interface KeyListing {
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+}
+
+/** Listings of the large objects of one value, by object. */
+export type KeyListings = ReadonlyMap<object, KeyListing>;
+
+/**
+ * Hand the evaluation under way listings made earlier, by the loader's walk of a document that nothing can have
+ * changed since (see `stableKeyListings` in load/stable.ts): the passes then read them instead of enumerating
+ * the objects again. Outside an evaluation this does nothing.
+ */
+export function shareListings(listings: KeyListings): void {
+  const keys = evaluationKeys;
+  const values = evaluationValues;
+  if (keys === undefined || values === undefined) return;
+  for (const [o, l] of listings) {
+    if (keys.has(o) || l.keys.length < SHARED_MIN_KEYS) continue;
+    keys.set(o, l.keys);
+    values.set(o, l.values);
+  }
+}
 
 /** Run one synchronous evaluation with key lists shared by its passes (nested calls share the outer scope). */
 export function withKeyCache<T>(fn: () => T): T {

@@ -3,11 +3,12 @@
  * finding. Throws only on misuse (invalid options), with `OptionsError`.
  */
 import { OptionsError } from '../errors.js';
+import type { KeyListings } from '../diff/keys.js';
 import type { ConfigDoc, ConfigFormat, Finding, InputLimits, JsonValue, RuleId, SourceLocation } from '../types.js';
 import { capFindings, makeFinding, type OmittedFindings, where } from './findings.js';
 import { parseJsonText } from './json.js';
 import { resolveLimits } from './limits.js';
-import { markNoSecretKeys } from './stable.js';
+import { markNoSecretKeys, recordKeyListings } from './stable.js';
 import { withSource } from './source.js';
 import { decodeInput, LineIndex, utf8Length } from './text.js';
 import { parseYamlText } from './yaml.js';
@@ -70,6 +71,8 @@ function makeDoc(fields: {
   locate?: (pointer: string) => SourceLocation | undefined;
   /** False when the loader saw every key and none looks like a secret. */
   secretKeys?: boolean;
+  /** Keys and values of the value's large objects, as the loader enumerated them. */
+  listings?: KeyListings | undefined;
 }): ConfigDoc {
   const locate = fields.locate;
   const doc: ConfigDoc = {
@@ -86,6 +89,7 @@ function makeDoc(fields: {
   };
   Object.defineProperty(doc, DOC_BRAND, { value: true });
   if (fields.secretKeys === false && fields.value !== undefined) markNoSecretKeys(doc);
+  if (fields.listings !== undefined && fields.listings.size > 0 && !fields.failed) recordKeyListings(doc, fields.listings);
   return Object.freeze(doc);
 }
 

@@ -4,6 +4,7 @@
  * by the document's identity. A document passed in by a caller is never marked: its value could be mutated
  * between two evaluations.
  */
+import type { KeyListings } from '../diff/keys.js';
 import type { ConfigDoc } from '../types.js';
 
 const stableDocs = new WeakSet<ConfigDoc>();
@@ -39,4 +40,19 @@ export function markNoSecretKeys(doc: ConfigDoc): void {
  */
 export function knownWithoutSecretKeys(doc: ConfigDoc): boolean {
   return stableDocs.has(doc) && noSecretKeyDocs.has(doc);
+}
+
+const keyListings = new WeakMap<ConfigDoc, KeyListings>();
+
+/** Record, at load time, the keys and values of the large objects of the document's value, as the loader listed them. */
+export function recordKeyListings(doc: ConfigDoc, listings: KeyListings): void {
+  keyListings.set(doc, listings);
+}
+
+/**
+ * The listings recorded while loading the document, when its value cannot have changed since (it is marked stable);
+ * for a document a caller holds, undefined (a key may have been added or deleted after loading).
+ */
+export function stableKeyListings(doc: ConfigDoc): KeyListings | undefined {
+  return stableDocs.has(doc) ? keyListings.get(doc) : undefined;
 }
