@@ -15,8 +15,12 @@
  * - keys, quoted and block scalars are strings, as the `yaml` path reads them with `stringKeys`;
  * - duplicate keys, unsupported tags, numbers JSON cannot hold or that lose precision, nesting and node limits
  *   give the same findings with the same messages and positions;
+ * - alias and merge-key bombs are refused here, at the cost of js-yaml's events: the expanded size of every anchor
+ *   is counted once (as the `yaml` path counts it) before anything is expanded, and the document is refused at the
+ *   first alias that takes a count over its limit, once the conversion's checks (without expansion) ran over the
+ *   whole document, so that the `yaml` package would have read it without errors too;
  * - anything rarer declines: a syntax error (the `yaml` path words those), directives or several documents, an
- *   alias or anchor (bombs and merges are counted there before anything is expanded), a tab or a lone `\r`,
+ *   alias or anchor within the limits (expanded there) or not plainly written, a tab or a lone `\r`,
  *   a scalar over several lines, a block scalar with an indentation indicator, a plain `<<` key, a core-schema tag
  *   written out (`!!int "1"` changes typing), a tag on a key or on an empty or block scalar, a key that is not a
  *   scalar, an empty document, a position this file cannot derive exactly.
@@ -32,7 +36,7 @@ import { escapeSegment } from '../pointer.js';
 import type { Finding, InputLimits, JsonObject, JsonValue, RuleId, Severity, SourceLocation } from '../types.js';
 import { inexactNumber, makeFinding, MAX_FINDINGS_PER_RULE, precisionMessage, where, type OmittedFindings } from './findings.js';
 import type { LineIndex } from './text.js';
-import { ALLOWED_TAGS, duplicateKeyFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
+import { ALLOWED_TAGS, duplicateKeyFinding, expansionFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
 
 /** Thrown to give the document to the `yaml` path. Never escapes this module. */
 class Decline {}
@@ -131,9 +135,17 @@ export function parseYamlEvents(
   try {
     const head = events[0];
     if (events.length < 3 || head === undefined || head.type !== EVENT_ID.DOCUMENT || head.directives.length > 0) return undefined;
-    const tooMany = nodesOver(events, text, lines, limits);
-    if (tooMany) return { value: undefined, findings: [tooMany], failed: true, syntaxError: false, locate: () => undefined };
-    return convert(events, text, lines, limits, lazyLocate);
+    const seen = { aliases: false };
+    const tooMany = expansionOver(events, text, lines, limits, seen);
+    if (tooMany) {
+      // The `yaml` path refuses a document only when the `yaml` package reads it without errors: the conversion's
+      // checks (which decline whatever that package may read otherwise) run over the whole document first.
+      convert(events, text, lines, limits, lazyLocate, true);
+      return { value: undefined, findings: [tooMany], failed: true, syntaxError: false, locate: () => undefined };
+    }
+    // Anchors and aliases within the limits: expanded on the `yaml` path.
+    if (seen.aliases) return undefined;
+    return convert(events, text, lines, limits, lazyLocate, false);
   } catch (err) {
     if (err instanceof Decline) return undefined;
     if (err instanceof Stop) return { value: undefined, findings: [err.finding], failed: true, syntaxError: false, locate: () => undefined };
@@ -141,15 +153,43 @@ export function parseYamlEvents(
   }
 }
 
+/** The name of an anchor or alias as this path accepts it: plain names only, anything rarer is for the `yaml` path. */
+const PLAIN_ANCHOR_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** The size of an anchored node once it is closed (undefined while it is open, and for a key's anchor). */
+interface AnchorSize {
+  nodes: number;
+  aliases: number;
+}
+
 /**
- * The `yaml` path counts value nodes (the root, every collection and scalar that is not a key) before converting
- * anything, and refuses a document over `limits.maxNodes` at the node that crosses it. Same count here.
- * Declines on aliases and non-scalar keys (the `yaml` path reports those).
+ * Count, on the events and before anything is expanded, the nodes and alias resolutions the `yaml` path counts in
+ * its `expansionOver` (src/load/yaml.ts), the same way: value nodes in document order (the root, every collection
+ * and scalar that is not a key), an alias adding the size of its anchor's node (recorded when that node closes:
+ * an alias to an open node, to a key or to an unknown anchor counts one node), an alias key one resolution, a plain
+ * `<<` key nothing (its value counts like any value). Returns the finding at the first alias or node that takes a
+ * count over its limit; sets `seen.aliases` when the document has an anchor or an alias. Declines non-scalar keys
+ * and a crossing whose position this file cannot derive.
  */
-function nodesOver(events: YamlEvent[], text: string, lines: LineIndex, limits: Required<InputLimits>): Finding | undefined {
+function expansionOver(
+  events: YamlEvent[],
+  text: string,
+  lines: LineIndex,
+  limits: Required<InputLimits>,
+  seen: { aliases: boolean },
+): Finding | undefined {
   // Per open collection: 0 = sequence, 1 = mapping expecting a key, 2 = mapping expecting a value.
   const state: number[] = [];
+  // Per open collection: its anchor's size record and the counts when it opened, or undefined.
+  const open: Array<{ size: AnchorSize | undefined; name: string; n0: number; a0: number } | undefined> = [];
+  const anchors = new Map<string, { size: AnchorSize | undefined }>();
   let nodes = 0;
+  let aliases = 0;
+  const over = (at: number | undefined, expanded?: { source: string; nodes: number }): Finding | undefined => {
+    if (aliases <= limits.maxAliases && nodes <= limits.maxNodes) return undefined;
+    if (at === undefined) throw DECLINE;
+    return expansionFinding(aliases > limits.maxAliases ? 'aliases' : 'nodes', limits, lines.locate(at), expanded);
+  };
   for (let i = 1; i < events.length; i++) {
     const e = events[i]!;
     if (e.type === EVENT_ID.POP) {
@@ -158,36 +198,53 @@ function nodesOver(events: YamlEvent[], text: string, lines: LineIndex, limits: 
         break;
       }
       state.pop();
+      const rec = open.pop();
+      if (rec !== undefined) rec.size = { nodes: nodes - rec.n0, aliases: aliases - rec.a0 };
       continue;
     }
-    // Aliases (bombs, merges) are counted on the `yaml` path; anchors without aliases are rare, and the parsers
-    // disagree on how an anchor may touch the next token.
-    if (e.type === EVENT_ID.ALIAS || e.type === EVENT_ID.DOCUMENT || e.anchorStart >= 0) throw DECLINE;
+    if (e.type === EVENT_ID.DOCUMENT) throw DECLINE;
     // A tag must be followed by white space (`!foo[` is an error on the `yaml` path).
-    if (e.tagStart >= 0 && !isSpaceOrBreak(text.charCodeAt(e.tagEnd))) throw DECLINE;
+    if (e.type !== EVENT_ID.ALIAS && e.tagStart >= 0 && !isSpaceOrBreak(text.charCodeAt(e.tagEnd))) throw DECLINE;
+    if (e.type === EVENT_ID.ALIAS || e.anchorStart >= 0) seen.aliases = true;
     const top = state.length - 1;
     if (top >= 0 && state[top] === 1) {
-      if (e.type !== EVENT_ID.SCALAR) throw DECLINE;
+      // A key: never expanded (a key alias is one resolution), its anchor known but without a size.
       state[top] = 2;
+      if (e.type === EVENT_ID.ALIAS) {
+        aliases++;
+        const f = over(e.anchorStart - 1);
+        if (f) return f;
+        continue;
+      }
+      if (e.type !== EVENT_ID.SCALAR) throw DECLINE;
+      if (e.anchorStart >= 0) anchors.set(text.slice(e.anchorStart, e.anchorEnd), { size: undefined });
       continue;
     }
     if (top >= 0 && state[top] === 2) state[top] = 1;
-    nodes++;
-    if (nodes > limits.maxNodes) {
-      const at = nodeStart(e);
-      if (at === undefined) throw DECLINE;
-      const loc = lines.locate(at);
-      return makeFinding(
-        'input.too-large',
-        'block',
-        `More than ${limits.maxNodes} nodes after alias expansion (limits.maxNodes) at ${where(loc)}; refused before expanding anything.`,
-        loc,
-        undefined,
-        { maxNodes: limits.maxNodes },
-      );
+    if (e.type === EVENT_ID.ALIAS) {
+      const name = text.slice(e.anchorStart, e.anchorEnd);
+      const size = anchors.get(name)?.size;
+      aliases += 1 + (size?.aliases ?? 0);
+      nodes += size?.nodes ?? 1;
+      const f = over(e.anchorStart - 1, size ? { source: name, nodes: size.nodes } : undefined);
+      if (f) return f;
+      continue;
     }
-    if (e.type === EVENT_ID.MAPPING) state.push(1);
-    else if (e.type === EVENT_ID.SEQUENCE) state.push(0);
+    nodes++;
+    // Where the `yaml` package starts an anchored node is not derived here.
+    const f = over(e.anchorStart >= 0 ? undefined : nodeStart(e));
+    if (f) return f;
+    if (e.type === EVENT_ID.SCALAR) {
+      if (e.anchorStart >= 0) anchors.set(text.slice(e.anchorStart, e.anchorEnd), { size: { nodes: 1, aliases: 0 } });
+      continue;
+    }
+    let rec: { size: AnchorSize | undefined; name: string; n0: number; a0: number } | undefined;
+    if (e.anchorStart >= 0) {
+      rec = { size: undefined, name: text.slice(e.anchorStart, e.anchorEnd), n0: nodes - 1, a0: aliases };
+      anchors.set(rec.name, rec);
+    }
+    open.push(rec);
+    state.push(e.type === EVENT_ID.MAPPING ? 1 : 0);
   }
   return undefined;
 }
@@ -253,6 +310,28 @@ function explicitIndentation(text: string, valueStart: number): boolean {
   return m === null || /[0-9+]/.test(m[1]!);
 }
 
+/**
+ * True when the alias of `e` is one both parsers read alike: a plain name, then white space, the end of the text or
+ * (in a flow collection) `,`, `]` or `}`; and no properties before it (`!t *a`, `&a *b` are errors on the `yaml`
+ * path): on its line it follows `[`, `{` or `,`, or `:` or `-` then a space.
+ */
+function aliasAgrees(text: string, e: { anchorStart: number; anchorEnd: number }, inFlow: boolean): boolean {
+  if (text.charCodeAt(e.anchorStart - 1) !== 42 /* * */ || !PLAIN_ANCHOR_NAME.test(text.slice(e.anchorStart, e.anchorEnd))) return false;
+  const after = text.charCodeAt(e.anchorEnd);
+  if (!(Number.isNaN(after) || isSpaceOrBreak(after) || (inFlow && (after === 44 || after === 93 || after === 125)))) return false;
+  let b = e.anchorStart - 2;
+  while (b >= 0 && text.charCodeAt(b) === 32) b--;
+  if (b < 0) return false;
+  const c = text.charCodeAt(b);
+  if (c === 91 || c === 123 || c === 44) return true;
+  return (c === 58 || c === 45) && b < e.anchorStart - 2;
+}
+
+/** True when the anchor of `e` is one both parsers read alike: `&`, a plain name, then a space or a line break. */
+function anchorAgrees(text: string, e: { anchorStart: number; anchorEnd: number }): boolean {
+  return text.charCodeAt(e.anchorStart - 1) === 38 /* & */ && PLAIN_ANCHOR_NAME.test(text.slice(e.anchorStart, e.anchorEnd)) && isSpaceOrBreak(text.charCodeAt(e.anchorEnd));
+}
+
 function isSpaceOrBreak(c: number): boolean {
   return c === 32 || c === 10 || c === 13;
 }
@@ -272,6 +351,7 @@ function convert(
   lines: LineIndex,
   limits: Required<InputLimits>,
   lazyLocate: () => (pointer: string) => SourceLocation | undefined,
+  checkOnly: boolean,
 ): YamlOutcome {
   const findings: Finding[] = [];
   let failed = false;
@@ -373,7 +453,19 @@ function convert(
       continue;
     }
     const f = stack.length > 0 ? stack[stack.length - 1] : undefined;
-    if (e.type === EVENT_ID.ALIAS || e.type === EVENT_ID.DOCUMENT) throw DECLINE;
+    if (e.type === EVENT_ID.DOCUMENT) throw DECLINE;
+    const isKey = f !== undefined && f.map && f.key === undefined;
+    if (e.type === EVENT_ID.ALIAS) {
+      // Only checked (a value that is never expanded), and only a plain one the two parsers read alike.
+      if (!checkOnly || isKey || !aliasAgrees(text, e, flowDepth > 0)) throw DECLINE;
+      if (flowDepth > 0) {
+        if (gapHasComment(e.anchorStart - 1)) throw DECLINE;
+        lastEnd = e.anchorEnd;
+      }
+      place(f, null);
+      continue;
+    }
+    if (e.anchorStart >= 0 && (!checkOnly || isKey || !anchorAgrees(text, e))) throw DECLINE;
     if (flowDepth > 0) {
       const start = e.type === EVENT_ID.SCALAR ? nodeStart(e) : e.start;
       if (start !== undefined) {
@@ -382,14 +474,14 @@ function convert(
       }
     }
 
-    if (f !== undefined && f.map && f.key === undefined) {
-      // A key: a scalar without a tag (nodesOver already declined other keys).
+    if (isKey) {
+      // A key: a scalar without a tag (expansionOver already declined other keys).
       if (e.type !== EVENT_ID.SCALAR || e.tagStart >= 0) throw DECLINE;
       const at = nodeStart(e);
       if (at === undefined) throw DECLINE;
       if (!colonFollows(text, at, e.valueEnd, e.style !== SCALAR_STYLE.PLAIN) || spansLines(text, at, e.valueEnd)) throw DECLINE;
       const key = getScalarValue(text, e);
-      if (e.style === SCALAR_STYLE.PLAIN && key === '<<') throw DECLINE;
+      if (!checkOnly && e.style === SCALAR_STYLE.PLAIN && key === '<<') throw DECLINE;
       const first = f.keys.get(key);
       if (first !== undefined) {
         if (kept('parse.duplicate-key', 'block')) report(duplicateKeyFinding(key, lines.locate(at), lines.locate(first), f.ptr + '/' + escapeSegment(key)));
@@ -416,7 +508,8 @@ function convert(
       continue;
     }
     const depth = f === undefined ? 0 : f.depth;
-    if (depth + 1 > limits.maxDepth) {
+    // Checking only: the `yaml` path refuses an alias bomb before its conversion looks at depths.
+    if (!checkOnly && depth + 1 > limits.maxDepth) {
       const loc = lines.locate(e.start);
       throw new Stop(
         makeFinding('input.too-deep', 'block', `Nesting deeper than ${limits.maxDepth} levels at ${where(loc)} (limits.maxDepth).`, loc, undefined, {

@@ -1,7 +1,7 @@
 /**
  * What the two YAML paths of the load stage share: the outcome type, the tags they accept and how they store keys.
  */
-import type { Finding, JsonObject, JsonValue, RuleId, SourceLocation } from '../types.js';
+import type { Finding, InputLimits, JsonObject, JsonValue, RuleId, SourceLocation } from '../types.js';
 import { makeFinding, type OmittedFindings, where } from './findings.js';
 
 /** Outcome of the YAML path. */
@@ -52,4 +52,36 @@ export function unsupportedTagFinding(tag: string, loc: SourceLocation): Finding
   return makeFinding('parse.error', 'block', `Unsupported YAML tag ${shown} at ${where(loc)}: only plain JSON values are accepted; custom types are never constructed.`, loc, undefined, {
     tag,
   });
+}
+
+/**
+ * The finding for a document whose alias expansion takes a count over its limit, refused before anything is
+ * expanded (both paths: same words): `which` names the count that crossed, `loc` is where (the alias or node that
+ * took it over), `expanded` the alias and the size of its anchor when an alias did.
+ */
+export function expansionFinding(
+  which: 'aliases' | 'nodes',
+  limits: Required<InputLimits>,
+  loc: SourceLocation,
+  expanded?: { source: string; nodes: number },
+): Finding {
+  const via = expanded ? `: the alias *${expanded.source} expands to ${expanded.nodes} nodes` : '';
+  if (which === 'aliases') {
+    return makeFinding(
+      'input.too-large',
+      'block',
+      `More than ${limits.maxAliases} YAML aliases resolved (limits.maxAliases) at ${where(loc)}${via}; alias expansion (e.g. a "billion laughs" document) refused before expanding anything.`,
+      loc,
+      undefined,
+      { maxAliases: limits.maxAliases },
+    );
+  }
+  return makeFinding(
+    'input.too-large',
+    'block',
+    `More than ${limits.maxNodes} nodes after alias expansion (limits.maxNodes) at ${where(loc)}${via}; refused before expanding anything.`,
+    loc,
+    undefined,
+    { maxNodes: limits.maxNodes },
+  );
 }

@@ -22,7 +22,7 @@ import type { Finding, InputLimits, JsonObject, JsonValue, SourceLocation } from
 import { inexactNumber, makeFinding, precisionMessage, where } from './findings.js';
 import type { LineIndex } from './text.js';
 import { parseYamlEvents } from './yaml-events.js';
-import { ALLOWED_TAGS, duplicateKeyFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
+import { ALLOWED_TAGS, duplicateKeyFinding, expansionFinding, setOwn, unsupportedTagFinding, type YamlOutcome } from './yaml-shared.js';
 
 export { setOwn, type YamlOutcome };
 
@@ -359,28 +359,8 @@ function expansionOver(root: AnyNode, targets: Map<Alias, YamlNode | undefined>,
   let nodes = 0;
   let aliases = 0;
   const over = (at: AnyNode, expanded?: { source: string; nodes: number }): Finding | undefined => {
-    const loc = lines.locate(nodeStart(at));
-    const via = expanded ? `: the alias *${expanded.source} expands to ${expanded.nodes} nodes` : '';
-    if (aliases > limits.maxAliases) {
-      return makeFinding(
-        'input.too-large',
-        'block',
-        `More than ${limits.maxAliases} YAML aliases resolved (limits.maxAliases) at ${where(loc)}${via}; alias expansion (e.g. a "billion laughs" document) refused before expanding anything.`,
-        loc,
-        undefined,
-        { maxAliases: limits.maxAliases },
-      );
-    }
-    if (nodes > limits.maxNodes) {
-      return makeFinding(
-        'input.too-large',
-        'block',
-        `More than ${limits.maxNodes} nodes after alias expansion (limits.maxNodes) at ${where(loc)}${via}; refused before expanding anything.`,
-        loc,
-        undefined,
-        { maxNodes: limits.maxNodes },
-      );
-    }
+    if (aliases > limits.maxAliases) return expansionFinding('aliases', limits, lines.locate(nodeStart(at)), expanded);
+    if (nodes > limits.maxNodes) return expansionFinding('nodes', limits, lines.locate(nodeStart(at)), expanded);
     return undefined;
   };
   const stack: Item[] = [{ node: root, key: false }];

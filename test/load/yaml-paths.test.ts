@@ -65,6 +65,12 @@ function compare(text: string, limits: InputLimits = {}): Compared {
   return 'answered';
 }
 
+/** True when the `yaml` path refuses the text as an alias or node bomb (input.too-large after parsing). */
+function refusedBomb(text: string, limits: InputLimits): boolean {
+  const y = parseYamlText(text, new LineIndex(text, 'doc.yaml'), resolveLimits(limits), 'yaml');
+  return y.findings.length === 1 && y.findings[0]!.rule === 'input.too-large' && /after alias expansion|aliases resolved/.test(y.findings[0]!.message);
+}
+
 describe('the fast YAML path gives the answer of the yaml package path', () => {
   it('on every document of the YAML test suite, LF and CRLF', () => {
     const counts = { answered: 0, declined: 0 };
@@ -132,6 +138,65 @@ describe('the fast YAML path gives the answer of the yaml package path', () => {
     // these are declined, not answered differently).
     const declined = ['a: &x 1\nb: *x\n', 'base: &b {a: 1}\nc:\n  <<: *b\n', 's: !!set {a}\n', 'n: !!int "1"\n', 'a:\tb\n', '%YAML 1.2\n---\na: 1\n', 'a: 1\n---\nb: 2\n', 'k: |2\n   x\n', 'a: [1, # c\n 2]\n'];
     for (const d of declined) expect(compare(d), d).toBe('declined');
+  });
+
+  it('on alias and merge-key bombs: refused where and as the other path refuses them, without building the tree', () => {
+    const map = (k: number): string => `{${Array.from({ length: k }, (_, i) => `k${i}: ${i}`).join(', ')}}`;
+    const bombs = [
+      `base: &b ${map(20)}\n${Array.from({ length: 30 }, (_, i) => `m${i}: {<<: *b}`).join('\n')}\n`,
+      `base: &b ${map(20)}\nm: {<<: [${Array.from({ length: 30 }, () => '*b').join(', ')}]}\n`,
+      `base: &b ${map(20)}\nall:\n${Array.from({ length: 30 }, () => '  - *b').join('\n')}\n`,
+      `base: &b\n  x: 1\n  y: [1, 2]\nm:\n  <<: *b\n  z: 3\nn:\n  - <<: [*b, *b]\n    w: &c [*b, *b]\n  - *c\n  - [*c, *c, *c]\n`,
+      `a: &a ["lol","lol","lol"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\nd: &d [*c,*c,*c]\n`,
+      `a: &a 1\nb: &a [*a, *a]\nc: [*a, *a, *a]\nd: *zz\n`,
+    ];
+    let refused = 0;
+    for (const doc of bombs) {
+      for (const limits of [{ maxNodes: 30 }, { maxNodes: 100 }, { maxNodes: 333 }, { maxAliases: 5 }, { maxAliases: 20 }, { maxNodes: 7, maxAliases: 3 }]) {
+        const r = compare(doc, limits);
+        // Every refusal of the `yaml` path is the fast path's answer too.
+        if (refusedBomb(doc, limits)) {
+          refused++;
+          expect(r, `${JSON.stringify(limits)} ${doc}`).toBe('answered');
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+  });
+
+  it('on the YAML test suite and mutated bombs under small alias and node limits', () => {
+    const tiny: InputLimits[] = [{ maxNodes: 2 }, { maxNodes: 6, maxAliases: 0 }, { maxAliases: 1 }];
+    let answered = 0;
+    for (const c of suite.cases) for (const limits of tiny) if (compare(c.yaml, limits) === 'answered') answered++;
+    expect(answered).toBeGreaterThan(150);
+    const seeds = [
+      ...suite.cases.filter((c) => !c.error && /[&*]/.test(c.yaml)).map((c) => c.yaml),
+      'base: &b {k0: 0, k1: 1, k2: 2}\nm0: {<<: *b}\nm1:\n  <<: [*b, *b]\n  x: *b\nl:\n  - *b\n  - [*b, *b]\n',
+      'a: &a [x, y]\nb: &b [*a, *a]\nc: &c {p: *b, q: *b}\nd: [*c, *c]\n',
+    ];
+    const alphabet = [' ', '\n', '\r\n', ':', ': ', '- ', '#', ' #', '"', "'", '[', ']', '{', '}', ',', '? ', '&a ', '&b ', '*a', '*b', ' *b', '&', '*', '!t ', '!!str ', '<<: ', '<<', '---\n', 'a'];
+    const mutation = fc.array(fc.tuple(fc.constantFrom('insert', 'delete', 'replace'), fc.nat(), fc.constantFrom(...alphabet)), { minLength: 1, maxLength: 3 });
+    const limits = fc.constantFrom<InputLimits>({ maxNodes: 4 }, { maxNodes: 12 }, { maxAliases: 1 }, { maxAliases: 3, maxNodes: 20 });
+    const counts = { answered: 0, declined: 0 };
+    const bombs = { answered: 0, declined: 0 };
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), mutation, limits, (seed, edits, lim) => {
+        let t = seed;
+        for (const [kind, n, piece] of edits) {
+          const at = t.length === 0 ? 0 : n % t.length;
+          if (kind === 'insert') t = t.slice(0, at) + piece + t.slice(at);
+          else if (kind === 'delete') t = t.slice(0, at) + t.slice(at + 1);
+          else t = t.slice(0, at) + piece + t.slice(at + 1);
+        }
+        const r = compare(t, lim);
+        counts[r]++;
+        if (refusedBomb(t, lim)) bombs[r]++;
+      }),
+      { numRuns: Number(process.env.YAML_PATHS_RUNS ?? 600) },
+    );
+    // Mutations break most documents or their aliases; of the bombs that remain, a fair share is answered here.
+    console.log(`mutated bombs: ${JSON.stringify(counts)}; refused by the yaml path: ${JSON.stringify(bombs)}`);
+    expect(bombs.answered).toBeGreaterThan(bombs.declined / 4);
   });
 
   it('on mutated documents (characters of the YAML syntax inserted, deleted or replaced in real documents)', () => {
