@@ -418,5 +418,7 @@ export function orderedPlan(p: RolloutPlan): RolloutPlan {
 /** JSON text: 2-space indent and a trailing newline. */
 export function jsonText(value: unknown): string {
   // `##[` only occurs inside strings: `\u005b` is the same `[` to a JSON parser, and no command to a CI runner.
-  return `${neutraliseLegacyCommands(JSON.stringify(value, null, 2), '##\\u005b')}\n`;
+  // The newline is added before the search: the search makes the text one flat string, which is then written as it is
+  // (added after, it would make a new two-part string that writing flattens again: a copy of a 38 MB report).
+  return neutraliseLegacyCommands(JSON.stringify(value, null, 2) + '\n', '##\\u005b');
 }

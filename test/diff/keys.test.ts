@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ownKeys, sharedValues, withKeyCache } from '../../src/diff/keys.js';
 import { diffConfigs } from '../../src/diff/index.js';
+import { keyOrder } from '../../src/diff/diff.js';
 import { createMasker } from '../../src/secrets.js';
 import { compileKeys, growthFindings, implicitUniqueFindings, jsonSize } from '../../src/validate/limits.js';
 import { resolvePolicy } from '../../src/policy/index.js';
@@ -99,6 +100,34 @@ describe('shared key lists', () => {
         });
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('keyOrder (members of a first push in key order, read by position)', () => {
+  const keyArb = fc.oneof(fc.string({ maxLength: 5 }), fc.string({ unit: 'binary', maxLength: 4 }), fc.constantFrom('k1', 'k10', 'k2', '10', '9', 'é', '😀', '\ud800', 'Z', 'a'));
+  it('orders positions as keys.slice().sort() orders the keys', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(keyArb, { maxLength: 300 }), fc.boolean(), (keys, presorted) => {
+        const list = presorted ? [...keys].sort() : keys;
+        expect(keyOrder(list).map((i) => list[i])).toEqual(list.slice().sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is what a first push of a large map reads, and gives the changes of the plain sort', () => {
+    fc.assert(
+      fc.property(bigMapArb, (proposed) => {
+        const plain = JSON.stringify([diffConfigs(undefined, proposed), diffConfigs(proposed, undefined)]);
+        withKeyCache(() => {
+          const keys = ownKeys(proposed);
+          // The fast path answers: the map is large enough for its values to be listed.
+          if (keys.length >= 1024) expect(sharedValues(proposed, keys)).toBeDefined();
+          expect(JSON.stringify([diffConfigs(undefined, proposed), diffConfigs(proposed, undefined)])).toBe(plain);
+        });
+      }),
+      { numRuns: 40 },
     );
   });
 });
