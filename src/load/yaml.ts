@@ -251,6 +251,31 @@ export function yamlNodesOver(text: string, cap: number): number {
   return -1;
 }
 
+const ALNUM_PAIR = /[A-Za-z0-9]{2}/g;
+const ALNUM_REST = /[A-Za-z0-9]*/y;
+
+/**
+ * An upper bound of what `yamlNodesOver` counts, read without the lexer: the number of offsets from 0 to the
+ * length of the text that are not inside a run of letters and digits (0, the length, and every offset whose
+ * character or previous character is not one). Every token it counts starts at its own such offset: `-`, `[` and
+ * `{` are themselves not letters or digits; a plain scalar starts after white space, an indicator, a quote or
+ * a property (anchors and tags take every letter and digit that follows them), and a block scalar at the start
+ * of a line or at the end of the text. Scans runs of two or more with a regular expression (one native scan for
+ * a 20 MB scalar) and stops as soon as the bound is at most `cap`.
+ */
+export function yamlNodesBound(text: string, cap = 0): number {
+  let bound = text.length + 1;
+  ALNUM_PAIR.lastIndex = 0;
+  while (bound > cap && ALNUM_PAIR.test(text)) {
+    const start = ALNUM_PAIR.lastIndex - 2;
+    ALNUM_REST.lastIndex = ALNUM_PAIR.lastIndex;
+    ALNUM_REST.test(text);
+    bound -= ALNUM_REST.lastIndex - start - 1;
+    ALNUM_PAIR.lastIndex = ALNUM_REST.lastIndex;
+  }
+  return bound;
+}
+
 /**
  * Run the `yaml` package's parser with two costs of its runtime removed, for the duration of one synchronous call:
  *
@@ -427,7 +452,8 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   const hardLimit = Math.min(Math.max(2 * limits.maxDepth, limits.maxDepth + 16), YAML_PARSER_DEPTH_CAP);
   // The syntax tree of the `yaml` package costs about 1 KB per node while it is built: documents with more nodes
   // than `tokenCap` are refused before parsing. The depth guard's pass counts sequence entries on the way (free);
-  // otherwise, for a text long enough to hold that many nodes, the lexer's token stream is counted (exact).
+  // otherwise, for a text long enough to hold that many nodes, a cheap upper bound and, when it does not settle it,
+  // the lexer's token stream are counted (exact).
   const tokenCap = limits.maxNodes === Infinity ? Infinity : Math.min(2 * limits.maxNodes + 16, YAML_MAX_SOURCE_NODES);
   const entries: EntryCount = { cap: tokenCap, over: -1 };
   const tooDeepAt = yamlDepthGuard(text, limits.maxDepth, hardLimit, entries);
@@ -441,7 +467,8 @@ export function parseYamlText(text: string, lines: LineIndex, limits: Required<I
   }
 
   if (text.length > 2 * tokenCap) {
-    const over = entries.over !== -1 ? entries.over : yamlNodesOver(text, tokenCap);
+    // The lexer's count only when the cheap bound does not settle it (a 20 MB scalar is one token).
+    const over = entries.over !== -1 ? entries.over : yamlNodesBound(text, tokenCap) <= tokenCap ? -1 : yamlNodesOver(text, tokenCap);
     if (over !== -1) {
       const loc = lines.locate(over);
       return failWith(

@@ -1,13 +1,18 @@
 /**
+ * The guards the YAML path runs before parsing.
+ *
  * `yamlDepthGuard` jumps over runs of characters that cannot change its estimate (inside quotes, inside a token, an
  * anchor or tag) and finds line ends with `indexOf`. It must return exactly what the one-step-per-character version
  * (test/load/yaml-guard-reference.ts) returns, with the same sequence-entry count, on every text.
+ *
+ * `yamlNodesBound` stands in for the lexer's count (`yamlNodesOver`) when it is at most the cap: it must never be
+ * below that count.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { yamlDepthGuard, type EntryCount } from '../../src/load/yaml.js';
+import { yamlDepthGuard, yamlNodesBound, yamlNodesOver, type EntryCount } from '../../src/load/yaml.js';
 import { referenceDepthGuard } from './yaml-guard-reference.js';
 
 const suite = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/yaml-test-suite.json'), 'utf8')) as {
@@ -73,5 +78,40 @@ describe('yamlDepthGuard answers as the one-step-per-character guard', () => {
       for (const [d, h, cap] of LIMITS) for (const after of ['', '\n- - - [[{a: [b]}]]\n', '"\n  - - x\n']) same(text + after, d, h, cap);
     }
     expect(yamlDepthGuard(`s: ${long}\n`, 256, 512)).toBe(-1);
+  });
+});
+
+describe('yamlNodesBound is never below the lexer count of yamlNodesOver', () => {
+  const atLeast = (text: string): void => {
+    const bound = yamlNodesBound(text);
+    expect(yamlNodesOver(text, bound), JSON.stringify(text)).toBe(-1);
+    // With a cap it stops early, at a bound that still holds.
+    for (const cap of [0, 3, bound - 1]) expect(yamlNodesOver(text, Math.max(cap, yamlNodesBound(text, cap))), JSON.stringify(text)).toBe(-1);
+  };
+
+  it('on every document of the YAML test suite, LF, CRLF and CR', () => {
+    for (const c of suite.cases) for (const text of [c.yaml, c.yaml.replace(/\r?\n/g, '\r\n'), c.yaml.replace(/\r?\n/g, '\r')]) atLeast(text);
+  });
+
+  it('on texts made of YAML syntax pieces, words and properties', () => {
+    const piece = fc.constantFrom(
+      ' ', '\n', '\r\n', '\t', ':', ': ', '-', '- ', '? ', '#', ' #', '"', "'", '[', ']', '{', '}', ',', '|', '>', '|2', '>-', '&a', '&a ', '*a', '!', '!t', '!!str ',
+      '!a^', '---', '...', '%', 'a', 'ab', 'key', '0', '12', 'é', 'x'.repeat(30), '\uFEFF',
+    );
+    fc.assert(fc.property(fc.array(piece, { maxLength: 40 }), (parts) => atLeast(parts.join(''))), { numRuns: Number(process.env.YAML_PATHS_RUNS ?? 3000) });
+  });
+
+  it('on dense texts of brackets, entries and short words (where the bound is tight)', () => {
+    const piece = fc.constantFrom('[', '{', '-', '- ', 'ab', 'a', 'abc', ' ', ',', '\n', ': ', '"', 'a"');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 30 }), (parts) => atLeast(parts.join(''))), { numRuns: Number(process.env.YAML_PATHS_RUNS ?? 3000) });
+    // 10 offsets, 3 of them inside a run of letters: 7; the lexer counts 3 brackets and 3 scalars.
+    expect(yamlNodesBound('[ab[ab[ab')).toBe(7);
+    expect(yamlNodesOver('[ab[ab[ab', 5)).not.toBe(-1);
+  });
+
+  it('settles a long scalar without the lexer', () => {
+    const text = `s: ${'x'.repeat(3_000_000)}\n`;
+    expect(yamlNodesBound(text, 1_000_000)).toBeLessThan(10);
+    expect(yamlNodesOver(text, 10)).toBe(-1);
   });
 });
