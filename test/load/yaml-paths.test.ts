@@ -122,6 +122,7 @@ describe('the fast YAML path gives the answer of the yaml package path', () => {
       'i: .inf\nn: -.Inf\nq: .NaN\ns: ".inf"\n',
       'list:\n  - a: 1\n    a: 2\n  - {b: 1, b: 2}\n',
       '__proto__: {polluted: 1}\nconstructor: 2\n',
+      '__proto__: {a: 1}\nx: 1\n__proto__: 2\nhasOwnProperty: 1\nx: 2\ntoString: 1\nhasOwnProperty: 2\ntoString: [2]\n',
     ];
     for (const d of docs) expect(compare(d), d).toBe('answered');
     // Past the cap of 1,000 per rule: counted, not built, with the same summary findings.
