@@ -239,6 +239,16 @@ function addUrlPasswords(found: Set<string>, s: string): void {
   for (const m of s.matchAll(URL_PASSWORD)) if (m[2]!.length >= 4) found.add(m[2]!);
 }
 
+/**
+ * True when a string holds the password of a URL (`postgres://u:pw@host`, as {@link createMasker} collects them).
+ * The loader uses it so that a document with such a string is never taken as free of secrets.
+ */
+export function hasUrlPassword(s: string): boolean {
+  if (!s.includes('://')) return false;
+  for (const m of s.matchAll(URL_PASSWORD)) if (m[2]!.length >= 4) return true;
+  return false;
+}
+
 /** Replace the password of every URL in a string by its fingerprint, whatever the key the string is under. */
 function maskUrlPasswords(s: string): string {
   if (!s.includes('://')) return s;

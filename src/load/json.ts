@@ -10,7 +10,7 @@
  */
 import { type KeyListing, type KeyListings, SHARED_MIN_KEYS } from '../diff/keys.js';
 import { decodePointer } from '../pointer.js';
-import { isSecretKey } from '../secrets.js';
+import { hasUrlPassword, isSecretKey } from '../secrets.js';
 import type { Finding, JsonValue, RuleId, SourceLocation } from '../types.js';
 import { makeFinding, MAX_FINDINGS_PER_RULE, type OmittedFindings, precisionMessage, where } from './findings.js';
 import {
@@ -43,7 +43,7 @@ export interface JsonOutcome {
   failed: boolean;
   /** True when `JSON.parse` rejected the text (the caller may try YAML instead). */
   syntaxError: boolean;
-  /** False when no key of the value looks like a secret (known only on the JSON path). */
+  /** False when no key of the value looks like a secret and no string holds a URL password (known only on the JSON path). */
   secretKeys?: boolean;
   /** Keys and values of the value's large objects, from the loader's walk (see `walkCounts`). */
   listings?: KeyListings;
@@ -142,7 +142,10 @@ interface WalkCounts {
   depth: number;
   /** Some number has a magnitude of at least 2^53 (candidate for precision loss). */
   bigNumbers: boolean;
-  /** Some key looks like a secret (`isSecretKey`); false means the secrets walk of the masker can be skipped. */
+  /**
+   * Some key looks like a secret (`isSecretKey`) or some string holds a URL password (`hasUrlPassword`); false
+   * means the secrets walk of the masker can be skipped.
+   */
   secretKeys: boolean;
   /**
    * The keys and values of every object of at least {@link SHARED_MIN_KEYS} keys, as the walk enumerated them (the
@@ -205,7 +208,9 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
           ds.push(d + 1);
           continue outer;
         }
-        if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
+        if (typeof x === 'number') {
+          if (x >= BIG || x <= -BIG) bigNumbers = true;
+        } else if (typeof x === 'string' && !secretKeys && hasUrlPassword(x)) secretKeys = true;
       }
       vs.pop();
       is.pop();
@@ -232,7 +237,9 @@ export function walkCounts(root: unknown, maxDepth: number): WalkCounts {
         vs.push(x);
         is.push(0);
         ds.push(d + 1);
-      } else if (typeof x === 'number' && (x >= BIG || x <= -BIG)) bigNumbers = true;
+      } else if (typeof x === 'number') {
+        if (x >= BIG || x <= -BIG) bigNumbers = true;
+      } else if (typeof x === 'string' && !secretKeys && hasUrlPassword(x)) secretKeys = true;
     }
     keys += n;
     nodes += n;

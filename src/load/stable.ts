@@ -28,7 +28,10 @@ export function isStableDoc(doc: ConfigDoc): boolean {
 
 const noSecretKeyDocs = new WeakSet<ConfigDoc>();
 
-/** Record, at load time, that no key of the document's value looks like a secret (`isSecretKey`). */
+/**
+ * Record, at load time, that no key of the document's value looks like a secret (`isSecretKey`) and no string in it
+ * holds a URL password (`hasUrlPassword`): the masker then finds no secret value in it without a walk.
+ */
 export function markNoSecretKeys(doc: ConfigDoc): void {
   noSecretKeyDocs.add(doc);
 }
