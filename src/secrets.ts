@@ -539,9 +539,15 @@ export interface Masker {
  * Build a masker for the secrets (policy `secrets` patterns, secret-looking keys and the policy's `secretKeys`,
  * passwords in URLs) found in the documents. `extra` adds known secret strings (e.g. secret-named target labels).
  */
-export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undefined>, extra: Iterable<string> = []): Masker {
+export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undefined>, extra: Iterable<string> = [], sides: MaskSides = {}): Masker {
   const compiled = compileSecrets(policy);
   const secrets = collectSecrets(docs, compiled, extra);
+  // Keys judged by name only (no patterns, no added names): a side whose keys the loader saw none secret of needs no
+  // judging, its values no walk for secret keys.
+  const byNameOnly = compiled.patterns.length === 0 && !compiled.addsNames;
+  const plainNew = byNameOnly && sides.plainNewKeys === true;
+  const plainOld = byNameOnly && sides.plainOldKeys === true;
+  const shareNew = compiled.patterns.length === 0 && sides.shareNew === true;
   const mask = (v: JsonValue | undefined, pointer: string) => scrubValue(maskTree(v, pointer, compiled), secrets) as JsonValue;
   const path = (p: string): string => maskPathWith(p, compiled, secrets);
   // What a path must not contain for its segments to be free of secret text: each secret, or the start of a long
@@ -553,12 +559,13 @@ export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undef
         const p = c.pointer;
         // Fast path (the usual change): a pointer whose segments are not secret by name or pattern, and hold no
         // secret text, is its own masked path; its values are masked below it without judging the pointer again.
-        const segs = clearSegments(p, probes, compiled);
+        const segs = clearSegments(p, probes, compiled, c.kind === 'removed' ? plainOld : plainNew);
         const clear = segs !== undefined;
         if (clear) {
           const cPath = c.path === p ? p : path(c.path);
           const oldValue = c.oldValue === undefined ? undefined : maskClear(c.oldValue, segs, compiled, secrets);
-          const newValue = c.newValue === undefined ? undefined : maskClear(c.newValue, segs, compiled, secrets);
+          const newValue =
+            c.newValue === undefined ? undefined : shareNew && unmaskedBelow(c.newValue, plainNew, compiled, secrets) ? c.newValue : maskClear(c.newValue, segs, compiled, secrets);
           // Nothing to mask (scalars without secret text): the change itself, not a copy of it.
           if (cPath === c.path && oldValue === c.oldValue && newValue === c.newValue) return c;
           const masked = { ...c, path: cPath, pointer: p };
@@ -586,9 +593,11 @@ export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undef
  * by name or pattern. Without patterns the segments are judged one by one without a list, and
  * {@link NO_SEGMENTS} is returned (the list is only needed to match patterns below the pointer).
  */
-function clearSegments(pointer: string, probes: readonly string[], compiled: CompiledSecrets): string[] | undefined {
+function clearSegments(pointer: string, probes: readonly string[], compiled: CompiledSecrets, plainKeys = false): string[] | undefined {
   if (pointer.length === 0 || pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1 || pointer.indexOf('/[') !== -1) return undefined;
   for (let i = 0; i < probes.length; i++) if (pointer.includes(probes[i]!)) return undefined;
+  // Its segments are keys of a document in which the loader found no secret-looking key (or list indexes).
+  if (plainKeys) return NO_SEGMENTS;
   if (compiled.patterns.length > 0) {
     const segs = pointer.slice(1).split('/');
     return secretDepth(segs, compiled.patterns, compiled.isKey) === -1 ? segs : undefined;
@@ -603,6 +612,46 @@ function clearSegments(pointer: string, probes: readonly string[], compiled: Com
 }
 /** {@link clearSegments} of a clear pointer when there are no patterns to match. */
 const NO_SEGMENTS: string[] = [];
+
+/** What {@link createMasker} may assume of the changes it masks (see {@link maskReport}). */
+export interface MaskSides {
+  /**
+   * A `newValue` in which nothing is masked may be handed out as it is rather than copied (its document is not one
+   * the gate keeps for later evaluations).
+   * @default false
+   */
+  shareNew?: boolean | undefined;
+  /** The pointers of changes other than `removed`, and the keys in their values, are keys of a document in which the loader found no secret-looking key. @default false */
+  plainNewKeys?: boolean | undefined;
+  /** The same for `removed` changes (pointers into the current document). @default false */
+  plainOldKeys?: boolean | undefined;
+}
+
+/**
+ * True when `maskScrubBelow(v, undefined, compiled, secrets)` (no patterns) would give a value equal to `v`: no key
+ * below is secret (not judged when `plainKeys`) or holds secret text, no string holds secret text or a URL password.
+ * A walk that allocates nothing, instead of a copy of a subtree that is usually left as it is.
+ */
+function unmaskedBelow(v: JsonValue, plainKeys: boolean, compiled: CompiledSecrets, secrets: readonly string[]): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'string' || scrubString(v, secrets) === v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== undefined && !unmaskedBelow(x, plainKeys, compiled, secrets)) return false;
+    }
+    return true;
+  }
+  const keys = ownKeys(v);
+  const values = sharedValues(v, keys);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!plainKeys && compiled.isKey(k)) return false;
+    if (secrets.length > 0 && scrubString(k, secrets) !== k) return false;
+    const x = values !== undefined ? values[i] : v[k];
+    if (x !== undefined && !unmaskedBelow(x, plainKeys, compiled, secrets)) return false;
+  }
+  return true;
+}
 
 /** `mask(v, pointer)` of {@link createMasker} for a pointer known not to be secret, with its segments `segs`. */
 function maskClear(v: JsonValue, segs: string[], compiled: CompiledSecrets, secrets: readonly string[]): JsonValue {
@@ -707,7 +756,13 @@ function maskFinding(f: Finding, m: Masker, isSecret: (pointer: string) => boole
 /** Mask secrets in a gate report: values and path segments at secret paths, secret-named target labels, and any secret text in messages or details. */
 export function maskReport(report: GateReport, policy: ResolvedPolicy, proposed: ConfigDoc, current: ConfigDoc | undefined): GateReport {
   const compiled = compileSecrets(policy);
-  const m = createMasker(policy, [proposed, current], labelSecrets(report.plan, compiled.isKey));
+  // The report's changes are the diff of these two documents: their pointers and values are theirs. A current document
+  // may be one the gate keeps for the next evaluations (its values are always copied); the proposed one never is.
+  const m = createMasker(policy, [proposed, current], labelSecrets(report.plan, compiled.isKey), {
+    shareNew: true,
+    plainNewKeys: knownWithoutSecretKeys(proposed),
+    plainOldKeys: current !== undefined && knownWithoutSecretKeys(current),
+  });
   const isSecret = compiled.isSecret;
   return {
     ...report,

@@ -150,3 +150,47 @@ describe('masking changes', () => {
     expect(masked.find((c) => c.pointer === '/password')!.newValue).toMatch(/^«secret sha256:/);
   });
 });
+
+describe('masking the changes of a report (maskReport: values handed out as they are, keys the loader judged)', () => {
+  const PLAIN_KEYS = KEYS.filter((k) => !isSecretKey(k));
+  const plainValueArb: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: 'small' },
+      leafArb,
+      fc.dictionary(fc.constantFrom(...PLAIN_KEYS), tie('v'), { maxKeys: 5 }),
+      fc.array(fc.record({ id: fc.constantFrom<JsonValue>(1, 2, 'a]b', SECRET_VALUE), v: tie('v') }), { maxLength: 3 }),
+      fc.array(tie('v'), { maxLength: 3 }),
+    ),
+  })).v;
+  const sideArb = fc.oneof(docArb, fc.dictionary(fc.constantFrom(...PLAIN_KEYS), plainValueArb, { maxKeys: 6 }));
+  /** The loader's mark, computed directly: no key anywhere in the value looks like a secret. */
+  const noSecretKey = (v: JsonValue | undefined): boolean =>
+    v === null || typeof v !== 'object' ? true : Array.isArray(v) ? v.every(noSecretKey) : Object.keys(v).every((k) => !isSecretKey(k) && noSecretKey(v[k]));
+
+  it('masks every change as the straightforward code does', () => {
+    fc.assert(
+      fc.property(fc.option(sideArb, { nil: undefined }), sideArb, policyArb, fc.boolean(), (current, proposed, policy, keyed) => {
+        const docs = [docOf(proposed), docOf(current)];
+        const changes: Change[] = diffConfigs(current, proposed, keyed ? { keys: { '/list': 'id', '/**/list': 'id' } } : undefined);
+        const sides = { shareNew: true, plainNewKeys: noSecretKey(proposed), plainOldKeys: current !== undefined && noSecretKey(current) };
+        const fast = createMasker(policy, docs, [], sides).changes(changes);
+        const simple = maskChangesSimple(policy, docs, changes);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(simple));
+        expect(fast).toEqual(simple);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('hands out a new value with nothing to mask as it is (not a copy), and still masks URL passwords', () => {
+    const proposed = { svc: { name: 'a', pool: { size: 3, list: [1, 'x'] } }, db: { url: 'postgres://u:pw1234@h/x' } };
+    const changes = diffConfigs(undefined, proposed);
+    const masked = createMasker({ secrets: [] }, [docOf(proposed)], [], { shareNew: true, plainNewKeys: true }).changes(changes);
+    expect(masked.find((c) => c.pointer === '/svc')!.newValue).toBe(proposed.svc);
+    const db = masked.find((c) => c.pointer === '/db')!.newValue as { url: string };
+    expect(db).not.toBe(proposed.db);
+    expect(db.url).not.toContain('pw1234');
+    // Without the option, a copy as before.
+    expect(createMasker({ secrets: [] }, [docOf(proposed)]).changes(changes).find((c) => c.pointer === '/svc')!.newValue).not.toBe(proposed.svc);
+  });
+});
