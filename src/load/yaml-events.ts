@@ -403,12 +403,13 @@ function convert(
     if (f === undefined) return '';
     return f.map ? f.ptr + '/' + escapeSegment(f.key!) : f.ptr + '/' + f.out.length;
   };
+  // Checking only, no value is kept (and no duplicate key looked for): collections stay empty.
   const place = (f: Frame | undefined, v: JsonValue): void => {
     if (f === undefined) root = v;
     else if (f.map) {
-      setOwn(f.out, f.key!, v);
+      if (!checkOnly) setOwn(f.out, f.key!, v);
       f.key = undefined;
-    } else f.out.push(v);
+    } else if (!checkOnly) f.out.push(v);
   };
 
   const scalarValue = (e: ScalarEvent, f: Frame | undefined): JsonValue => {
@@ -501,7 +502,9 @@ function convert(
       if (!colonFollows(text, at, e.valueEnd, e.style !== SCALAR_STYLE.PLAIN) || spansLines(text, at, e.valueEnd)) throw DECLINE;
       const key = getScalarValue(text, e);
       if (!checkOnly && e.style === SCALAR_STYLE.PLAIN && key === '<<') throw DECLINE;
-      if (hasOwn.call(f.out, key)) {
+      if (checkOnly) {
+        // nothing to record
+      } else if (hasOwn.call(f.out, key)) {
         if (kept('parse.duplicate-key', 'block')) report(duplicateKeyFinding(key, lines.locate(at), lines.locate(firstOffset(f, key)), f.ptr + '/' + escapeSegment(key)));
       } else if (f.firstAt !== undefined) f.firstAt.set(key, at);
       else {
