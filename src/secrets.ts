@@ -594,7 +594,9 @@ export function createMasker(policy: SecretPolicy, docs: Array<ConfigDoc | undef
  * {@link NO_SEGMENTS} is returned (the list is only needed to match patterns below the pointer).
  */
 function clearSegments(pointer: string, probes: readonly string[], compiled: CompiledSecrets, plainKeys = false): string[] | undefined {
-  if (pointer.length === 0 || pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1 || pointer.indexOf('/[') !== -1) return undefined;
+  // The root (a first push of a list or a scalar): no segment to be secret, unless a pattern could name the root.
+  if (pointer.length === 0) return compiled.patterns.length === 0 ? NO_SEGMENTS : undefined;
+  if (pointer.charCodeAt(0) !== 47 || pointer.indexOf('~') !== -1 || pointer.indexOf('/[') !== -1) return undefined;
   for (let i = 0; i < probes.length; i++) if (pointer.includes(probes[i]!)) return undefined;
   // Its segments are keys of a document in which the loader found no secret-looking key (or list indexes).
   if (plainKeys) return NO_SEGMENTS;

@@ -128,7 +128,8 @@ function docOf(value: JsonValue | undefined): ConfigDoc | undefined {
 describe('masking changes', () => {
   it('the fast path masks every change as the straightforward code does', () => {
     fc.assert(
-      fc.property(fc.option(docArb, { nil: undefined }), docArb, policyArb, fc.boolean(), (current, proposed, policy, keyed) => {
+      // Maps, and lists and scalars at the root (a change at the root pointer '').
+      fc.property(fc.option(fc.oneof(docArb, docArb, valueArb), { nil: undefined }), fc.oneof(docArb, docArb, valueArb), policyArb, fc.boolean(), (current, proposed, policy, keyed) => {
         const docs = [docOf(proposed), docOf(current)];
         const changes: Change[] = diffConfigs(current, proposed, keyed ? { keys: { '/list': 'id', '/**/list': 'id' } } : undefined);
         const fast = createMasker(policy, docs).changes(changes);
@@ -162,7 +163,8 @@ describe('masking the changes of a report (maskReport: values handed out as they
       fc.array(tie('v'), { maxLength: 3 }),
     ),
   })).v;
-  const sideArb = fc.oneof(docArb, fc.dictionary(fc.constantFrom(...PLAIN_KEYS), plainValueArb, { maxKeys: 6 }));
+  // Maps, and lists and scalars at the root (a change at the root pointer '').
+  const sideArb = fc.oneof(docArb, fc.dictionary(fc.constantFrom(...PLAIN_KEYS), plainValueArb, { maxKeys: 6 }), plainValueArb, valueArb);
   /** The loader's mark, computed directly: no key anywhere in the value looks like a secret. */
   const noSecretKey = (v: JsonValue | undefined): boolean =>
     v === null || typeof v !== 'object' ? true : Array.isArray(v) ? v.every(noSecretKey) : Object.keys(v).every((k) => !isSecretKey(k) && noSecretKey(v[k]));
@@ -190,6 +192,10 @@ describe('masking the changes of a report (maskReport: values handed out as they
     const db = masked.find((c) => c.pointer === '/db')!.newValue as { url: string };
     expect(db).not.toBe(proposed.db);
     expect(db.url).not.toContain('pw1234');
+    // At the root too (a first push of a list).
+    const list = [{ name: 'a' }, 2];
+    const rootChanges = diffConfigs(undefined, list);
+    expect(createMasker({ secrets: [] }, [docOf(list)], [], { shareNew: true, plainNewKeys: true }).changes(rootChanges)[0]).toBe(rootChanges[0]);
     // Without the option, a copy as before.
     expect(createMasker({ secrets: [] }, [docOf(proposed)]).changes(changes).find((c) => c.pointer === '/svc')!.newValue).not.toBe(proposed.svc);
   });
