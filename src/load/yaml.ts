@@ -261,12 +261,14 @@ const ALNUM_REST = /[A-Za-z0-9]*/y;
  * `{` are themselves not letters or digits; a plain scalar starts after white space, an indicator, a quote or
  * a property (anchors and tags take every letter and digit that follows them), and a block scalar at the start
  * of a line or at the end of the text. Scans runs of two or more with a regular expression (one native scan for
- * a 20 MB scalar) and stops as soon as the bound is at most `cap`.
+ * a 20 MB scalar) and stops as soon as the bound is at most `cap`, or after `maxRuns` runs (a text of many short
+ * words is left to the lexer's count, which stops at `cap` tokens): the result is an upper bound either way.
  */
-export function yamlNodesBound(text: string, cap = 0): number {
+export function yamlNodesBound(text: string, cap = 0, maxRuns = 100_000): number {
   let bound = text.length + 1;
+  let runs = 0;
   ALNUM_PAIR.lastIndex = 0;
-  while (bound > cap && ALNUM_PAIR.test(text)) {
+  while (bound > cap && runs++ < maxRuns && ALNUM_PAIR.test(text)) {
     const start = ALNUM_PAIR.lastIndex - 2;
     ALNUM_REST.lastIndex = ALNUM_PAIR.lastIndex;
     ALNUM_REST.test(text);

@@ -109,6 +109,13 @@ describe('yamlNodesBound is never below the lexer count of yamlNodesOver', () =>
     expect(yamlNodesOver('[ab[ab[ab', 5)).not.toBe(-1);
   });
 
+  it('gives up after maxRuns runs (many short words are left to the lexer, which stops at the cap)', () => {
+    const words = 'ab '.repeat(1000);
+    expect(yamlNodesBound(words, 10, 5)).toBe(words.length + 1 - 5);
+    expect(yamlNodesBound(words, 10)).toBe(words.length + 1 - 1000);
+    expect(yamlNodesOver(words, yamlNodesBound(words, 10, 5))).toBe(-1);
+  });
+
   it('settles a long scalar without the lexer', () => {
     const text = `s: ${'x'.repeat(3_000_000)}\n`;
     expect(yamlNodesBound(text, 1_000_000)).toBeLessThan(10);
