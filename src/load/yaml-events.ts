@@ -236,10 +236,8 @@ function expansionOver(
       if (f) return f;
       continue;
     }
-    nodes++;
     // Where the `yaml` package starts an anchored node is not derived here.
-    const f = over(e.anchorStart >= 0 ? undefined : nodeStart(e));
-    if (f) return f;
+    if (++nodes > limits.maxNodes) return over(e.anchorStart >= 0 ? undefined : nodeStart(e));
     if (e.type === EVENT_ID.SCALAR) {
       if (e.anchorStart >= 0) anchors.set(text.slice(e.anchorStart, e.anchorEnd), { size: { nodes: 1, aliases: 0 } });
       continue;
