@@ -22,12 +22,11 @@ const runs = Number(arg('runs', '1'));
 const only = arg('only', '');
 const AT = '2025-06-01T12:00:00Z';
 
-// Preload that reports the child's own CPU time and peak RSS on its last stderr line.
-const preload =
-  'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\n@@usage "+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000,rss:u.maxRSS/1024})+"\\n")})';
+// Reports the child's own CPU time and peak RSS on its last stderr line (CommonJS: see the file).
+const preload = path.join(here, 'usage-preload.cjs');
 
 function once(file) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=1024', `--import=${preload}`, bin, 'check', '--proposed', file, '--format', 'json', '--at', AT], {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=1024', `--require=${preload}`, bin, 'check', '--proposed', file, '--format', 'json', '--at', AT], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' },

@@ -22,11 +22,11 @@ const max = Number(arg('max', '3000000'));
 const skipRollout = process.argv.includes('--no-rollout');
 const AT = '2025-06-01T12:00:00Z';
 
-const preload =
-  'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\n@@usage "+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000,rss:u.maxRSS/1024})+"\\n")})';
+// Reports the child's own CPU time and peak RSS on its last stderr line (CommonJS: see the file).
+const preload = path.join(here, 'usage-preload.cjs');
 
 function run(args, cwd) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', `--import=${preload}`, bin, ...args], {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', `--require=${preload}`, bin, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     cwd,
