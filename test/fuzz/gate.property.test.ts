@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { stringify } from 'yaml';
+import { Document, isScalar, stringify, visit } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGate, parseConfig } from '../../src/index.js';
 import type { GateReport, JsonValue } from '../../src/types.js';
@@ -156,13 +156,41 @@ const rulesOf = (r: GateReport): string[] => r.findings.map((f) => f.rule).sort(
 const unusable = (r: GateReport): boolean =>
   r.findings.some((f) => (f.document ?? 'proposed') === 'proposed' && (f.rule === 'parse.error' || f.rule.startsWith('input.')));
 
+/**
+ * The YAML rendering of a JSON value. confgate reads a plain `<<` key as a merge key in every YAML version (as
+ * Compose and Kubernetes users write it), so a JSON key `<<` is written quoted; the `yaml` package's 1.2 output
+ * leaves it plain (`<<: 0`), which confgate refuses as a merge key without a mapping.
+ */
+function yamlOf(value: JsonValue): string {
+  const doc = new Document(value, { version: '1.2' });
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '<<') pair.key.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString();
+}
+
 describe('(a) generated JSON values: JSON and YAML renderings agree', () => {
+  it('a key `<<`: quoted in YAML it is the JSON key; plain, it is a merge key (fast-check seed 443458048)', () => {
+    const value = { '<<': 0, a: { '<<': [1] } };
+    expect(yamlOf(value)).toBe('"<<": 0\na:\n  "<<":\n    - 1\n');
+    const asJson = plainGate.evaluate({ proposed: { text: JSON.stringify(value), file: 'p.json' }, at: AT });
+    const asYaml = plainGate.evaluate({ proposed: { text: yamlOf(value), file: 'p.yaml' }, at: AT });
+    expect(asJson.verdict).toBe('allow');
+    expect(asYaml.verdict).toBe('allow');
+    expect(rulesOf(asYaml)).toEqual(rulesOf(asJson));
+    expect(parseConfig(yamlOf(value), { format: 'yaml' }).value).toEqual(value);
+    const plain = plainGate.evaluate({ proposed: { text: stringify({ '<<': 0 }, { version: '1.2' }), file: 'p.yaml' }, at: AT });
+    expect(plain.findings.map((f) => f.rule)).toContain('parse.error');
+  });
+
   it('evaluate never throws; same verdict and rules for both renderings', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), fc.boolean(), (value, strict) => {
         const gate = strict ? strictGate : plainGate;
         const asJson = gate.evaluate({ proposed: { text: JSON.stringify(value), file: 'p.json' }, at: AT });
-        const asYaml = gate.evaluate({ proposed: { text: stringify(value, { version: '1.2' }), file: 'p.yaml' }, at: AT });
+        const asYaml = gate.evaluate({ proposed: { text: yamlOf(value), file: 'p.yaml' }, at: AT });
         expect(asYaml.verdict).toBe(asJson.verdict);
         expect(rulesOf(asYaml)).toEqual(rulesOf(asJson));
         expect(asJson.findings.some((f) => f.rule === 'internal.error')).toBe(false);
