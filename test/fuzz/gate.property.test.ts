@@ -161,7 +161,7 @@ const unusable = (r: GateReport): boolean =>
  * Compose and Kubernetes users write it), so a JSON key `<<` is written quoted; the `yaml` package's 1.2 output
  * leaves it plain (`<<: 0`), which confgate refuses as a merge key without a mapping.
  */
-function yamlOf(value: JsonValue): string {
+function yamlOf(value: unknown): string {
   const doc = new Document(value, { version: '1.2' });
   visit(doc, {
     Pair(_, pair) {
