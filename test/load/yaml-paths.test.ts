@@ -71,6 +71,18 @@ function refusedBomb(text: string, limits: InputLimits): boolean {
   return y.findings.length === 1 && y.findings[0]!.rule === 'input.too-large' && /after alias expansion|aliases resolved/.test(y.findings[0]!.message);
 }
 
+
+/** `seed` with each edit applied in turn: insert `piece`, delete one character, or replace one by `piece`, at `n` mod the length. */
+function mutate(seed: string, edits: ReadonlyArray<readonly [string, number, string]>): string {
+  let t = seed;
+  for (const [kind, n, piece] of edits) {
+    const at = t.length === 0 ? 0 : n % t.length;
+    if (kind === 'insert') t = t.slice(0, at) + piece + t.slice(at);
+    else if (kind === 'delete') t = t.slice(0, at) + t.slice(at + 1);
+    else t = t.slice(0, at) + piece + t.slice(at + 1);
+  }
+  return t;
+}
 describe('the fast YAML path gives the answer of the yaml package path', () => {
   it('on every document of the YAML test suite, LF and CRLF', () => {
     const counts = { answered: 0, declined: 0 };
@@ -182,13 +194,7 @@ describe('the fast YAML path gives the answer of the yaml package path', () => {
     const bombs = { answered: 0, declined: 0 };
     fc.assert(
       fc.property(fc.constantFrom(...seeds), mutation, limits, (seed, edits, lim) => {
-        let t = seed;
-        for (const [kind, n, piece] of edits) {
-          const at = t.length === 0 ? 0 : n % t.length;
-          if (kind === 'insert') t = t.slice(0, at) + piece + t.slice(at);
-          else if (kind === 'delete') t = t.slice(0, at) + t.slice(at + 1);
-          else t = t.slice(0, at) + piece + t.slice(at + 1);
-        }
+        const t = mutate(seed, edits);
         const r = compare(t, lim);
         counts[r]++;
         if (refusedBomb(t, lim)) bombs[r]++;
@@ -211,13 +217,7 @@ describe('the fast YAML path gives the answer of the yaml package path', () => {
     const counts = { answered: 0, declined: 0 };
     fc.assert(
       fc.property(fc.constantFrom(...seeds), mutation, (seed, edits) => {
-        let t = seed;
-        for (const [kind, n, piece] of edits) {
-          const at = t.length === 0 ? 0 : n % t.length;
-          if (kind === 'insert') t = t.slice(0, at) + piece + t.slice(at);
-          else if (kind === 'delete') t = t.slice(0, at) + t.slice(at + 1);
-          else t = t.slice(0, at) + piece + t.slice(at + 1);
-        }
+        const t = mutate(seed, edits);
         counts[compare(t)]++;
       }),
       { numRuns: Number(process.env.YAML_PATHS_RUNS ?? 600) },
