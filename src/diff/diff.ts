@@ -137,22 +137,17 @@ export function diffConfigs(current: JsonValue | undefined, proposed: JsonValue 
     const value = (current === undefined ? proposed : current)!;
     const kind = current === undefined ? 'added' : 'removed';
     if (isObject(value)) {
+      // Its members in key order (UTF-16 code units, as compareKeys), read by position from the value list of a
+      // large map (see keys.ts) or looked up.
       const keys = ownKeys(value);
       const values = sharedValues(value, keys);
-      if (values !== undefined) {
-        // A large map whose values are listed (see keys.ts): its members in key order, read from the two lists.
-        const order = keyOrder(keys);
-        for (let i = 0; i < order.length; i++) {
-          const at = order[i]!;
-          if (kind === 'added') out.emitTop(kind, keys[at]!, undefined, values[at] as JsonValue);
-          else out.emitTop(kind, keys[at]!, values[at] as JsonValue, undefined);
-        }
-      } else {
-        // The default sort orders strings by UTF-16 code units, as compareKeys does, without a call per comparison.
-        for (const key of keys.slice().sort()) {
-          if (kind === 'added') out.emitTop(kind, key, undefined, value[key]);
-          else out.emitTop(kind, key, value[key], undefined);
-        }
+      const order = keyOrder(keys);
+      for (let i = 0; i < order.length; i++) {
+        const at = order[i]!;
+        const key = keys[at]!;
+        const member = values !== undefined ? (values[at] as JsonValue) : value[key]!;
+        if (kind === 'added') out.emitTop(kind, key, undefined, member);
+        else out.emitTop(kind, key, member, undefined);
       }
     } else if (kind === 'added') {
       out.emit(kind, undefined, value);

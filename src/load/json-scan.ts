@@ -163,6 +163,37 @@ function isDigit(c: number): boolean {
 }
 
 /**
+ * Whether number literals read exactly, remembering the last literal judged: long runs of the same big literal (ids
+ * repeated in a list) are answered by comparing characters, without slicing or parsing the literal again.
+ */
+class LiteralJudge {
+  /** The last literal judged. */
+  literal = '';
+  /** Its value as `Number` reads it. */
+  value = 0;
+  /** It is non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form). */
+  inexact = false;
+
+  /** Judge the literal `text[start, end)`: true when it is inexact (then `literal` and `value` are its own). */
+  at(text: string, start: number, end: number): boolean {
+    if (end - start !== this.literal.length || !text.startsWith(this.literal, start)) this.judge(text.slice(start, end));
+    return this.inexact;
+  }
+
+  /** Judge `literal`, as {@link at}. */
+  of(literal: string): boolean {
+    if (literal !== this.literal) this.judge(literal);
+    return this.inexact;
+  }
+
+  private judge(literal: string): void {
+    this.literal = literal;
+    this.value = Number(literal);
+    this.inexact = !Number.isFinite(this.value) || inexactNumber(literal, this.value);
+  }
+}
+
+/**
  * Number literals that may not be read exactly: 16 digits or more before any fraction, or an exponent. A literal
  * whose magnitude reaches 2^53 (or Infinity) has one of these forms; the `"` alternative finds strings to skip.
  */
@@ -178,9 +209,7 @@ const BIG_LITERAL = /-?[0-9]{16,}(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|-?[0-9]+(?:\.
 function countBigNumbersFrom(text: string, from: number, res: StrictResult, keep: number): boolean {
   const rx = BIG_LITERAL;
   rx.lastIndex = from;
-  let lastLiteral = '';
-  let lastValue = 0;
-  let lastInexact = false;
+  const judge = new LiteralJudge();
   for (let m = rx.exec(text); m !== null; m = rx.exec(text)) {
     const literal = m[0];
     const start = m.index;
@@ -191,20 +220,8 @@ function countBigNumbersFrom(text: string, from: number, res: StrictResult, keep
       continue;
     }
     if (text.charCodeAt(start - 1) === 46 /* . */) continue;
-    let value: number;
-    let inexact: boolean;
-    if (literal === lastLiteral) {
-      value = lastValue;
-      inexact = lastInexact;
-    } else {
-      value = Number(literal);
-      inexact = !Number.isFinite(value) || inexactNumber(literal, value);
-      lastLiteral = literal;
-      lastValue = value;
-      lastInexact = inexact;
-    }
-    if (!inexact) continue;
-    if (Number.isFinite(value)) res.inexactCount++;
+    if (!judge.of(literal)) continue;
+    if (Number.isFinite(judge.value)) res.inexactCount++;
     else if (++res.nonFiniteCount <= keep) return false;
   }
   rx.lastIndex = 0;
@@ -227,11 +244,7 @@ function scanValidJson(text: string, opts: StrictScanOptions): StrictResult {
   let depth = 0;
   // The next string is a key (after `{` or after a `,` in an object).
   let expectKey = false;
-  // The last literal examined for precision and its verdict: long runs of the same big literal (ids repeated in
-  // a list) are answered by comparing characters, without slicing or parsing the literal again.
-  let lastLiteral = '';
-  let lastValue = 0;
-  let lastInexact = false;
+  const judge = new LiteralJudge();
   // The next backslash of the text, found once for many keys: a key before it has no escape to decode.
   let nextBackslash = -1;
   let i = 0;
@@ -296,32 +309,15 @@ function scanValidJson(text: string, opts: StrictScanOptions): StrictResult {
         if (d === 46 || d === 101 || d === 69) integer = false;
         else if (d !== 43 && d !== 45) break;
       }
-      if (numbers && (!integer || i - start >= 16)) {
-        let literal: string;
-        let value: number;
-        let inexact: boolean;
-        if (i - start === lastLiteral.length && text.startsWith(lastLiteral, start)) {
-          literal = lastLiteral;
-          value = lastValue;
-          inexact = lastInexact;
-        } else {
-          literal = text.slice(start, i);
-          value = Number(literal);
-          // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
-          inexact = !Number.isFinite(value) || inexactNumber(literal, value);
-          lastLiteral = literal;
-          lastValue = value;
-          lastInexact = inexact;
-        }
-        if (inexact) {
-          const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
-          if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
-          // Only numbers are collected: once the inexact numbers that get details are all found, the rest only
-          // needs counting, which needs no structure (see countBigNumbersFrom).
-          if (countingTail && res.inexactCount === keep) {
-            if (countBigNumbersFrom(text, i, res, keep)) return res;
-            return scanValidJson(text, { ...opts, noCountingTail: true });
-          }
+      if (numbers && (!integer || i - start >= 16) && judge.at(text, start, i)) {
+        const { literal, value } = judge;
+        const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
+        if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
+        // Only numbers are collected: once the inexact numbers that get details are all found, the rest only
+        // needs counting, which needs no structure (see countBigNumbersFrom).
+        if (countingTail && res.inexactCount === keep) {
+          if (countBigNumbersFrom(text, i, res, keep)) return res;
+          return scanValidJson(text, { ...opts, noCountingTail: true });
         }
       }
     } else i++;
@@ -341,11 +337,7 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
   // stack[0..depth) are the open containers; frames past `depth` are kept for reuse.
   const stack: StrictFrame[] = [];
   let depth = 0;
-  // The last literal examined for precision and its verdict: long runs of the same big literal (ids repeated in
-  // a list) are answered by comparing characters, without slicing or parsing the literal again.
-  let lastLiteral = '';
-  let lastValue = 0;
-  let lastInexact = false;
+  const judge = new LiteralJudge();
   const fail = (offset: number, message: string): StrictResult => {
     res.error = { offset, message };
     return res;
@@ -411,27 +403,10 @@ export function strictScanJson(text: string, opts: StrictScanOptions): StrictRes
           if (!isDigit(text.charCodeAt(i))) return fail(i, `${describe(text, i)} in number`);
           while (isDigit(text.charCodeAt(i))) i++;
         }
-        if (opts.numbers && (!integer || i - start >= 16)) {
-          let literal: string;
-          let value: number;
-          let inexact: boolean;
-          if (i - start === lastLiteral.length && text.startsWith(lastLiteral, start)) {
-            literal = lastLiteral;
-            value = lastValue;
-            inexact = lastInexact;
-          } else {
-            literal = text.slice(start, i);
-            value = Number(literal);
-            // Non-finite (1e400 reads as Infinity) or inexact beyond 2^53 (integer, decimal or exponent form).
-            inexact = !Number.isFinite(value) || inexactNumber(literal, value);
-            lastLiteral = literal;
-            lastValue = value;
-            lastInexact = inexact;
-          }
-          if (inexact) {
-            const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
-            if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
-          }
+        if (opts.numbers && (!integer || i - start >= 16) && judge.at(text, start, i)) {
+          const { literal, value } = judge;
+          const count = Number.isFinite(value) ? ++res.inexactCount : ++res.nonFiniteCount;
+          if (count <= keep) res.inexact.push({ pointer: framesPointer(text, stack, depth), literal, offset: start, value });
         }
         state = 1;
         continue;
