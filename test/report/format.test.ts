@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfgateError, OptionsError } from '../../src/errors.js';
 import { formatChanges, formatPlan, formatReport, REPORT_FORMATS, type ReportFormat } from '../../src/report/index.js';
-import { displayPath } from '../../src/report/util.js';
-import type { GateReport } from '../../src/types.js';
+import { displayPath, JSON_INDENT_MAX_CHARS } from '../../src/report/util.js';
+import type { Change, GateReport } from '../../src/types.js';
 import { allowReport, bigPlan, blockReport, summary, warnReport } from './fixtures.js';
 
 const ANSI = /\u001b\[/;
@@ -153,6 +153,32 @@ describe('determinism', () => {
     expect(Object.keys(JSON.parse(out))).toEqual(['verdict', 'score', 'findings', 'factors', 'changes', 'tier', 'plan', 'override', 'at', 'files']);
     expect(Object.keys(JSON.parse(formatReport(allowReport(), 'json')))).toEqual(['verdict', 'score', 'findings', 'factors', 'changes', 'at', 'files']);
     expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(warnReport())));
+  });
+
+  it(`json longer than ${JSON_INDENT_MAX_CHARS} characters on one line is written on one line, with the same value and escaping`, () => {
+    // Changes of ~100 characters each: the limit falls between n and n + 1 of them.
+    const change = (i: number): Change => ({ kind: 'added', path: `/k${i}`, pointer: `/k${i}`, newValue: `v##[${i}]` });
+    const reportOf = (n: number): GateReport => ({ ...allowReport(), changes: summary(Array.from({ length: n }, (_, i) => change(i))) });
+    let n = 1;
+    while (JSON.stringify(JSON.parse(formatReport(reportOf(n), 'json'))).length <= JSON_INDENT_MAX_CHARS) n *= 2;
+    let lo = n / 2;
+    let hi = n; // the one-line text of lo changes fits, of hi does not
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (JSON.stringify(JSON.parse(formatReport(reportOf(mid), 'json'))).length <= JSON_INDENT_MAX_CHARS) lo = mid;
+      else hi = mid;
+    }
+    const small = formatReport(reportOf(lo), 'json');
+    const big = formatReport(reportOf(hi), 'json');
+    expect(small.split('\n')[1]).toBe('  "verdict": "allow",');
+    expect(big.indexOf('\n')).toBe(big.length - 1);
+    expect(big.startsWith('{"verdict":"allow",')).toBe(true);
+    expect(JSON.parse(big)).toEqual(JSON.parse(JSON.stringify(reportOf(hi))));
+    // `##[` in data is neutralised on one line too; a diff's JSON follows the same rule.
+    expect(big).not.toContain('##[');
+    expect(big).toContain('v##\\u005b0]');
+    expect(formatChanges(reportOf(2 * hi).changes, 'json').split('\n')).toHaveLength(2);
+    expect(formatChanges(reportOf(3).changes, 'json').split('\n').length).toBeGreaterThan(10);
   });
 });
 
