@@ -53,10 +53,17 @@ interface CoreTag {
   resolve: (value: string, onError: (msg: string) => void, options: { intAsBigInt: boolean }) => unknown;
 }
 
-/** The plain-scalar resolvers of the `yaml` package's core schema, in its order (null, bool, int, float). */
-const CORE_TAGS: readonly CoreTag[] = (new Schema({ schema: 'core', merge: false, resolveKnownTags: false }).tags as unknown as CoreTag[]).filter(
-  (t) => t.default === true && t.test instanceof RegExp,
-);
+/**
+ * The plain-scalar resolvers of the `yaml` package's core schema, in its order (null, bool, int, float). Built on
+ * first use, not when this module loads: the CLI bundle requires `yaml` only when a YAML file is read
+ * (scripts/lazy-externals.mjs).
+ */
+let coreTags: readonly CoreTag[] | undefined;
+function coreSchemaTags(): readonly CoreTag[] {
+  return (new Schema({ schema: 'core', merge: false, resolveKnownTags: false }).tags as unknown as CoreTag[]).filter(
+    (t) => t.default === true && t.test instanceof RegExp,
+  );
+}
 const RESOLVE_OPTIONS = { intAsBigInt: false };
 const onResolveError = (): never => {
   throw DECLINE;
@@ -64,7 +71,7 @@ const onResolveError = (): never => {
 
 /** The value of a plain scalar as the `yaml` core schema types it (a string when no tag's test matches). */
 function plainValue(s: string): unknown {
-  for (const tag of CORE_TAGS) {
+  for (const tag of (coreTags ??= coreSchemaTags())) {
     if (!tag.test!.test(s)) continue;
     // Some resolvers return the value, others a `Scalar` holding it (null, bool, float): the `yaml` path reads `.value`.
     const v = tag.resolve(s, onResolveError, RESOLVE_OPTIONS);

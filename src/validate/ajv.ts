@@ -8,8 +8,13 @@ import type { JsonObject } from '../types.js';
 import { linearRegExp } from './linear-regex.js';
 
 // ajv-formats is CommonJS with a `default` property; the default import differs between Node ESM and bundlers.
-const addFormats: FormatsPlugin =
-  ((formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin));
+// Read on first use, not when this module loads: the CLI bundle requires ajv-formats only when a schema is compiled
+// (scripts/lazy-externals.mjs).
+let formatsPlugin: FormatsPlugin | undefined;
+function addFormats(ajv: Parameters<FormatsPlugin>[0]): void {
+  formatsPlugin ??= (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
+  formatsPlugin(ajv);
+}
 
 /** JSON Schema dialect picked from `$schema`. */
 export type SchemaDialect = 'draft-07' | '2019-09' | '2020-12';

@@ -38,8 +38,10 @@ export const MAX_OCCURRENCES = 10_000;
 /** Largest RRULE COUNT accepted (a rule with COUNT is expanded from its start). */
 export const MAX_RRULE_COUNT = 100_000;
 
-// The package is CommonJS: Node's ESM loader exposes it as the default export only.
-const { RRule } = rrulePkg;
+// The package is CommonJS: Node's ESM loader exposes it as the default export only. Read on first use, not when
+// this module loads: the CLI bundle requires rrule only when an rrule window is compiled (scripts/lazy-externals.mjs).
+let rruleClass: typeof rrulePkg.RRule | undefined;
+const RRule = (): typeof rrulePkg.RRule => (rruleClass ??= rrulePkg.RRule);
 
 const DAY_MS = 86_400_000;
 const KINDS = new Set(['maintenance', 'freeze', 'allow']);
@@ -312,7 +314,7 @@ function compileRrule(
   }
   let options: Partial<RRuleOptions> | undefined;
   try {
-    options = RRule.parseString(kept.join(';'));
+    options = RRule().parseString(kept.join(';'));
     if (options.freq === undefined || options.freq === null) throw new Error('no FREQ');
     // The package yields times within a day in the order the lists are written (BYMINUTE=30,0 gives 20:30 before
     // 20:00, and `after()` then misses 20:00): sort them as RFC 5545 and dateutil do.
@@ -320,7 +322,7 @@ function compileRrule(
       const v = options[k];
       if (Array.isArray(v)) options[k] = [...v].sort((a, b) => a - b);
     }
-    new RRule(options); // validates the parts' values
+    new (RRule())(options); // validates the parts' values
     if (typeof options.count === 'number') {
       if (untilText !== undefined) problems.push('`rrule` must not have both COUNT and UNTIL');
       if (!(options.count >= 1 && options.count <= MAX_RRULE_COUNT)) {
@@ -387,7 +389,7 @@ function compileRrule(
     problems.push(`\`rrule\` ${show(ruleText)} never fires from \`start\` ${show(spec.start)} (${firing})`);
     return undefined;
   }
-  const first = new RRule({ ...options, dtstart: floating(dtstart) }).after(floating(dtstart), true);
+  const first = new (RRule())({ ...options, dtstart: floating(dtstart) }).after(floating(dtstart), true);
   if (!first) {
     problems.push(`\`rrule\` ${show(ruleText)} never fires from \`start\` ${show(spec.start)}`);
     return undefined;
@@ -478,10 +480,10 @@ export function expandStarts(c: CompiledWindow, startMin: number, startMax: numb
  */
 export function firstOccurrence(rule: string, dtstart: LocalTime): LocalTime | undefined {
   try {
-    const options = RRule.parseString(rule.split(';').filter((p) => !/^UNTIL=/i.test(p)).join(';'));
+    const options = RRule().parseString(rule.split(';').filter((p) => !/^UNTIL=/i.test(p)).join(';'));
     const d = floating(dtstart);
     if (firesAtAll(options, d.getTime(), undefined) !== true) return undefined;
-    const first = new RRule({ ...options, dtstart: d }).after(d, true);
+    const first = new (RRule())({ ...options, dtstart: d }).after(d, true);
     return first ? fromFloating(first) : undefined;
   } catch {
     return undefined;
@@ -522,12 +524,12 @@ function firesAtAll(options: Partial<RRuleOptions>, dtstart: number, periodMs: n
   if (periodMs !== undefined) {
     const target = Date.UTC(LAST_YEAR - SPARSEST_YEARS, 0, 1);
     if (target > start) start += Math.floor((target - start) / periodMs) * periodMs;
-    if (new RRule({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
+    if (new (RRule())({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
     return `it fires less than once in ${SPARSEST_YEARS} years`;
   }
   const cycles = Math.floor((LAST_YEAR - 400 - yearOf(start)) / 400);
   if (cycles > 0) start += cycles * CYCLE_MS;
-  if (new RRule({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
+  if (new (RRule())({ ...options, dtstart: new Date(start) }).after(new Date(start), true)) return true;
   return 'no occurrence in 400 years';
 }
 
@@ -544,7 +546,7 @@ function expandRrule(c: Extract<CompiledWindow, { form: 'rrule' }>, startMin: nu
     // Same occurrences from a start moved forward by whole periods, ending at least one period before `from`.
     dtstart += (Math.floor((from - dtstart) / c.periodMs) - 1) * c.periodMs;
   }
-  const rule = new RRule({ ...c.options, dtstart: new Date(dtstart) });
+  const rule = new (RRule())({ ...c.options, dtstart: new Date(dtstart) });
   const out: Span[] = [];
   // Occurrences arrive in local order; around a DST gap the instants may be out of order by an hour, so collect a
   // few more than `limit`, then sort and cut.
