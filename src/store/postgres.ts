@@ -15,8 +15,8 @@
  *   of a batch is ONE row (`type = 'targets'`, JSON lines), every other record a row of its own; documents are sealed
  *   as in the file store (see `seal.ts`).
  */
-import type { Pool, PoolClient } from 'pg';
-import { ConfgateError } from '../errors.js';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { ConfgateError, OptionsError } from '../errors.js';
 import type { JournalRecord, OperatorCommand, OperatorCommandRecord } from '../rollout/types.js';
 import { checkCommand, isCommand } from './commands.js';
 import { leaseTiming, unfinishedTargets } from './file.js';
@@ -27,6 +27,7 @@ import { corruptError, salvage, lineCrc, recordProblem, RecordChecker, type Read
 import { resolveKey, sealStarted, unsealStarted } from './seal.js';
 import type { HistoryEntry, LeaseRecord, LeasedJournal, StoreOptions } from './types.js';
 import { EventBuffer } from './event-buffer.js';
+import { formatDuration, parseDuration } from '../units.js';
 
 /** Options of {@link PostgresJournal}. */
 export interface PostgresJournalOptions extends StoreOptions {
@@ -36,12 +37,55 @@ export interface PostgresJournalOptions extends StoreOptions {
   schema?: string;
   /** Most connections this journal opens. @default 3 */
   maxConnections?: number;
+  /**
+   * Longest wait for the database: to connect, and for each statement (a duration such as `10s`, or milliseconds).
+   * A database that stops answering (a network partition that drops packets, a statement stuck behind a lock) then
+   * gives `E_JOURNAL` after this long instead of holding the rollout until TCP gives up, minutes later: no hook is
+   * called on a lease that cannot be confirmed, so the rollout stops and can be resumed (`--resume`). Statements are
+   * cancelled by the server after this long; a connection that does not answer at all is dropped a second later.
+   * @default '30s'
+   */
+  queryTimeout?: number | string;
 }
 
-function dbError(message: string, cause: unknown): ConfgateError {
+/** {@link PostgresJournalOptions.queryTimeout} by default, in milliseconds. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** A statement cancelled by the server (after `statement_timeout`) answers first; only a silent connection waits this much longer. */
+const CLIENT_TIMEOUT_GRACE_MS = 1_000;
+
+/**
+ * Internal (exported for tests): the node-postgres pool settings of a journal. A database that stops answering gives
+ * an error after `waitMs`: connecting, a statement (cancelled by the server: `statement_timeout`), and a connection
+ * that does not answer at all (dropped by the client a little later). A session of ours left idle inside a transaction
+ * (its process paused by SIGSTOP or a long GC between two statements, which are otherwise milliseconds apart) is ended
+ * by the server after half that wait, so that its row locks do not hold up another runner taking over the expired
+ * lease, whose statements wait up to the whole of it.
+ */
+export function poolConfig(url: string, max: number, waitMs: number): PoolConfig {
+  return {
+    connectionString: url,
+    max,
+    allowExitOnIdle: true,
+    keepAlive: true,
+    connectionTimeoutMillis: waitMs,
+    statement_timeout: waitMs,
+    query_timeout: waitMs + CLIENT_TIMEOUT_GRACE_MS,
+    idle_in_transaction_session_timeout: Math.max(1, Math.floor(waitMs / 2)),
+  };
+}
+
+/** What node-postgres and PostgreSQL say when a wait ran out: the client's timers, or the server's `statement_timeout`. */
+function isTimeout(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if ((err as { code?: unknown }).code === '57014') return true; // query_canceled: statement_timeout
+  return /Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(err.message);
+}
+
+function dbError(message: string, cause: unknown, timeoutMs?: number): ConfgateError {
   if (cause instanceof ConfgateError) return cause;
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
-  return new ConfgateError('E_JOURNAL', `${message}${detail}`, { cause });
+  const waited = timeoutMs !== undefined && isTimeout(cause) ? ` (no answer within queryTimeout, ${formatDuration(timeoutMs)})` : '';
+  return new ConfgateError('E_JOURNAL', `${message}${detail}${waited}`, { cause });
 }
 
 /** Whether a journal location is a PostgreSQL URL. */
@@ -100,6 +144,7 @@ export class PostgresJournal implements LeasedJournal {
   readonly #opts: PostgresJournalOptions;
   readonly #ttlMs: number;
   readonly #heartbeatMs: number;
+  readonly #queryTimeoutMs: number;
   #pool: Pool | undefined;
   #ready: Promise<Pool> | undefined;
   #token: number | undefined;
@@ -129,6 +174,8 @@ export class PostgresJournal implements LeasedJournal {
     const t = leaseTiming(options);
     this.#ttlMs = t.ttlMs;
     this.#heartbeatMs = t.heartbeatMs;
+    this.#queryTimeoutMs = options.queryTimeout === undefined ? DEFAULT_QUERY_TIMEOUT_MS : parseDuration(options.queryTimeout, 'queryTimeout');
+    if (!(this.#queryTimeoutMs > 0)) throw new OptionsError(`\`queryTimeout\` must be positive, got ${JSON.stringify(options.queryTimeout)}`);
   }
 
   get fence(): number | undefined {
@@ -150,9 +197,9 @@ export class PostgresJournal implements LeasedJournal {
       try {
         pg = (await import('pg')).default;
       } catch (err) {
-        throw dbError('the PostgreSQL store needs the `pg` package', err);
+        throw dbError('the PostgreSQL store needs the `pg` package', err, this.#queryTimeoutMs);
       }
-      const pool = new pg.Pool({ connectionString: this.#url, max: this.#opts.maxConnections ?? 3, allowExitOnIdle: true });
+      const pool = new pg.Pool(poolConfig(this.#url, this.#opts.maxConnections ?? 3, this.#queryTimeoutMs));
       pool.on('error', () => undefined); // an idle client's error: the next query reports it
       this.#pool = pool;
       const key = `${this.#url}\u0000${this.schema}`;
@@ -166,17 +213,23 @@ export class PostgresJournal implements LeasedJournal {
       return pool;
     })().catch((err: unknown) => {
       this.#ready = undefined;
-      throw dbError(`cannot use the PostgreSQL store at ${redactUrl(this.#url)}`, err);
+      throw dbError(`cannot use the PostgreSQL store at ${redactUrl(this.#url)}`, err, this.#queryTimeoutMs);
     });
     return this.#ready;
   }
 
   async #with<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await pool.connect();
+    let failed: Error | undefined;
     try {
       return await fn(c);
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
     } finally {
-      c.release();
+      // After an error the connection is dropped, not reused: one whose statement timed out on the client side may
+      // still be waiting for its answer (as `pool.query` does).
+      c.release(failed);
     }
   }
 
@@ -219,7 +272,7 @@ export class PostgresJournal implements LeasedJournal {
       );
       return Number(u.rows[0]!.token);
     }).catch((err: unknown) => {
-      throw dbError(`cannot take the lease on scope ${this.scope}`, err);
+      throw dbError(`cannot take the lease on scope ${this.scope}`, err, this.#queryTimeoutMs);
     });
     this.#token = token;
     this.#holder = holder;
@@ -276,7 +329,7 @@ export class PostgresJournal implements LeasedJournal {
       try {
         if (!(await this.#renew())) throw this.#lost!;
       } catch (err) {
-        throw dbError(`cannot confirm the lease on scope ${this.scope}`, err);
+        throw dbError(`cannot confirm the lease on scope ${this.scope}`, err, this.#queryTimeoutMs);
       } finally {
         this.#confirming = undefined;
       }
@@ -378,7 +431,7 @@ export class PostgresJournal implements LeasedJournal {
         }
         if (inserted === 0) throw this.#markLost(this.#fencedError());
       } catch (err) {
-        throw dbError(`cannot write the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err);
+        throw dbError(`cannot write the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
       }
       if (started && this.#holder) this.#holder = { ...this.#holder, rolloutId: started.id };
       if (started || reclaim) {
@@ -447,7 +500,7 @@ export class PostgresJournal implements LeasedJournal {
         )
       ).rows;
     } catch (err) {
-      throw dbError(`cannot read the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err);
+      throw dbError(`cannot read the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
     }
     const checker = new RecordChecker();
     const key = resolveKey(this.#opts.key);
@@ -556,7 +609,7 @@ export class PostgresJournal implements LeasedJournal {
       const r = await pool.query<{ lines: string }>(`SELECT lines FROM ${this.#t('events')} WHERE scope = $1 AND rollout_id = $2 ORDER BY seq`, [this.scope, rolloutId]);
       return r.rows.flatMap((x) => x.lines.split('\n'));
     } catch (err) {
-      throw dbError(`cannot read the event stream of rollout ${rolloutId} on scope ${this.scope} (${redactUrl(this.#url)})`, err);
+      throw dbError(`cannot read the event stream of rollout ${rolloutId} on scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
     }
   }
 
@@ -596,7 +649,7 @@ export class PostgresJournal implements LeasedJournal {
       const pool = await this.#connect();
       await pool.query(`INSERT INTO ${this.#t('commands')} (scope, rollout_id, command) VALUES ($1, $2, $3)`, [this.scope, command.rolloutId ?? null, command]);
     } catch (err) {
-      throw dbError(`cannot post an operator command on scope ${this.scope} (${redactUrl(this.#url)})`, err);
+      throw dbError(`cannot post an operator command on scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
     }
   }
 
@@ -612,7 +665,7 @@ export class PostgresJournal implements LeasedJournal {
       for (const row of r.rows) if (isCommand(row.command)) out.push({ ...row.command, seq: Number(row.seq) });
       return out;
     } catch (err) {
-      throw dbError(`cannot read operator commands of scope ${this.scope} (${redactUrl(this.#url)})`, err);
+      throw dbError(`cannot read operator commands of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
     }
   }
 
