@@ -8,9 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/bin.cjs', import.meta.url));
+// Without the build these tests would wait for hooks that never run, until vitest's timeout: say so at once.
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error('dist/cli/bin.cjs is missing: run `npm run build` first (npm test does)');
+});
 const root = mkdtempSync(path.join(tmpdir(), 'confgate-hook-tmp-test-'));
 const pids: number[] = [];
 afterAll(() => {

@@ -20,12 +20,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { mulberry32 } from '../helpers/prng.js';
 import { dropSchemas, freshSchema, PG_URL, sql } from './pg.js';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/bin.cjs', import.meta.url));
+// Without the build these tests would wait for hooks that never run, until vitest's timeout: say so at once.
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error('dist/cli/bin.cjs is missing: run `npm run build` first (npm test does)');
+});
 const RUNS = Math.max(1, Number(process.env['CONFGATE_STRESS_RUNS'] ?? 1));
 const ROUNDS = Math.max(1, Number(process.env['CONFGATE_STRESS_ROUNDS'] ?? 2 * RUNS));
 const SEED = Number(process.env['CONFGATE_STRESS_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
