@@ -1,13 +1,8 @@
 import { defineConfig } from 'tsup';
-import { exactly, lazyExternals } from './scripts/lazy-externals.mjs';
+import { CLI_LAZY_PACKAGES as LAZY, exactly, lazyExternals } from './scripts/lazy-externals.mjs';
 
-// Required by the CLI on first use, not at start-up (scripts/lazy-externals.mjs): a `check` of a JSON config needs
-// none of them, and requiring them all cost about 100 ms of CPU at every start. Still external: in `noExternal` only
-// so that tsup's own external plugin lets the lazy-externals plugin see them.
-const LAZY = [
-  'yaml', 'js-yaml', 'ajv', 'ajv/dist/2019.js', 'ajv/dist/2020.js', 'ajv-formats', 'ical.js', 'croner', 'rrule', 'semver',
-  're2js', 'json-diff-ts',
-];
+// LAZY: required by the CLI on first use, not at start-up (scripts/lazy-externals.mjs). Still external: in
+// `noExternal` only so that tsup's own external plugin lets the lazy-externals plugin see them.
 
 const common = {
   entry: { index: 'src/index.ts' },

@@ -7,13 +7,9 @@
 //
 // A copied bin must sit where it can require the package's dependencies (a folder with a `node_modules` link to this
 // one's), since the CLI bundle requires them from its own location.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { median } from './lib.mjs';
+import { median, runCli } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const preload = path.join(here, 'usage-preload.cjs');
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const [file, ...bins] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const runs = Number(flags.find((a) => a.startsWith('--runs='))?.slice(7) ?? '11');
@@ -23,14 +19,9 @@ if (!file || bins.length === 0 || !(runs > 0)) {
 }
 
 function once(bin) {
-  const r = spawnSync(process.execPath, [`--require=${preload}`, bin, 'check', '--proposed', file, '--format', 'json', '--at', '2025-06-01T12:00:00Z'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' },
-  });
-  const m = /@@usage (\{.*\})\s*$/.exec(r.stderr);
-  if (!m) throw new Error(`${bin}: no usage line (exit ${r.status}): ${r.stderr.slice(-500)}`);
-  return JSON.parse(m[1]);
+  const r = runCli(bin, ['check', '--proposed', file, '--format', 'json', '--at', '2025-06-01T12:00:00Z']);
+  if (Number.isNaN(r.cpu)) throw new Error(`${bin}: no usage line (exit ${r.code}): ${r.stderr.slice(-500)}`);
+  return r;
 }
 
 const samples = bins.map(() => []);

@@ -6,13 +6,12 @@
 //
 //   npm run build && node bench/hostile.mjs            # every case, 1 run each (median of --runs=N)
 //   node bench/hostile.mjs --only=bomb --runs=3        # cases whose name contains "bomb"
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateBigCorpus } from '../test/hostile/generate.mjs';
-import { median } from './lib.mjs';
+import { median, runCli } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -22,24 +21,16 @@ const runs = Number(arg('runs', '1'));
 const only = arg('only', '');
 const AT = '2025-06-01T12:00:00Z';
 
-// Reports the child's own CPU time and peak RSS on its last stderr line (CommonJS: see the file).
-const preload = path.join(here, 'usage-preload.cjs');
-
 function once(file) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=1024', `--require=${preload}`, bin, 'check', '--proposed', file, '--format', 'json', '--at', AT], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' },
-  });
-  const m = /@@usage (\{.*\})\s*$/.exec(r.stderr);
-  if (!m) return { cpu: NaN, rss: NaN, code: r.status, verdict: '?' };
+  const r = runCli(bin, ['check', '--proposed', file, '--format', 'json', '--at', AT], { nodeArgs: ['--max-old-space-size=1024'] });
+  if (Number.isNaN(r.cpu)) return { cpu: NaN, rss: NaN, code: r.code, verdict: '?' };
   let verdict = '?';
   try {
     verdict = JSON.parse(r.stdout).verdict;
   } catch {
     verdict = 'no JSON';
   }
-  return { ...JSON.parse(m[1]), code: r.status, verdict };
+  return { cpu: r.cpu, rss: r.rss, code: r.code, verdict };
 }
 
 function measure(file) {

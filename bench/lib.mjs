@@ -1,5 +1,8 @@
 // Shared helpers of the benchmarks: deterministic data, the realistic policy, timing.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
@@ -149,3 +152,23 @@ export async function measurePairAsync(fns, { runs = 5, warmup = 1 } = {}) {
 
 export const fmtMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 export const fmtN = (n) => n.toLocaleString('en-US');
+
+/** Preloaded into a measured CLI process: it reports its own CPU time and peak RSS (CommonJS: see the file). */
+const USAGE_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'usage-preload.cjs');
+
+/**
+ * Run the CLI `bin` with `args` in a process of its own, under {@link USAGE_PRELOAD}: its CPU time (user + system, ms)
+ * and peak RSS (MB), NaN when it reported none, with its exit code, stdout and stderr. `nodeArgs` come before the
+ * preload, `env` over the inherited environment (colour and the GitHub step summary are off).
+ */
+export function runCli(bin, args, { nodeArgs = [], cwd, env = {} } = {}) {
+  const r = spawnSync(process.execPath, [...nodeArgs, `--require=${USAGE_PRELOAD}`, bin, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...env },
+  });
+  const m = /@@usage (\{.*\})\s*$/.exec(r.stderr ?? '');
+  const usage = m ? JSON.parse(m[1]) : { cpu: NaN, rss: NaN };
+  return { cpu: usage.cpu, rss: usage.rss, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}

@@ -7,11 +7,11 @@
 //
 //   npm run build && node bench/many-keys.mjs                 # every size (about 2 minutes on an idle 2-core machine)
 //   node bench/many-keys.mjs --only=json --max=1000000        # JSON cases up to 1,000,000 keys
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
@@ -22,18 +22,9 @@ const max = Number(arg('max', '3000000'));
 const skipRollout = process.argv.includes('--no-rollout');
 const AT = '2025-06-01T12:00:00Z';
 
-// Reports the child's own CPU time and peak RSS on its last stderr line (CommonJS: see the file).
-const preload = path.join(here, 'usage-preload.cjs');
-
 function run(args, cwd) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', `--require=${preload}`, bin, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    cwd,
-    env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', CONFGATE_JOURNAL: '' },
-  });
-  const m = /@@usage (\{.*\})\s*$/.exec(r.stderr);
-  return { ...(m ? JSON.parse(m[1]) : { cpu: NaN, rss: NaN }), code: r.status, out: r.stdout.length, stderr: r.stderr };
+  const r = runCli(bin, args, { nodeArgs: ['--max-old-space-size=4096'], cwd, env: { CONFGATE_JOURNAL: '' } });
+  return { cpu: r.cpu, rss: r.rss, code: r.code, out: r.stdout.length, stderr: r.stderr };
 }
 
 /** A document with `keys` keys (every object key counts once), and its current version (every 100th value changed). */

@@ -49,7 +49,7 @@ export interface PostgresJournalOptions extends StoreOptions {
 }
 
 /** {@link PostgresJournalOptions.queryTimeout} by default, in milliseconds. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /** A statement cancelled by the server (after `statement_timeout`) answers first; only a silent connection waits this much longer. */
 const CLIENT_TIMEOUT_GRACE_MS = 1_000;
 
@@ -81,10 +81,10 @@ function isTimeout(err: unknown): boolean {
   return /Query read timeout|timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(err.message);
 }
 
-function dbError(message: string, cause: unknown, timeoutMs?: number): ConfgateError {
+function dbError(message: string, cause: unknown, timeoutMs: number): ConfgateError {
   if (cause instanceof ConfgateError) return cause;
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
-  const waited = timeoutMs !== undefined && isTimeout(cause) ? ` (no answer within queryTimeout, ${formatDuration(timeoutMs)})` : '';
+  const waited = isTimeout(cause) ? ` (no answer within queryTimeout, ${formatDuration(timeoutMs)})` : '';
   return new ConfgateError('E_JOURNAL', `${message}${detail}${waited}`, { cause });
 }
 
@@ -178,6 +178,11 @@ export class PostgresJournal implements LeasedJournal {
     if (!(this.#queryTimeoutMs > 0)) throw new OptionsError(`\`queryTimeout\` must be positive, got ${JSON.stringify(options.queryTimeout)}`);
   }
 
+  /** `E_JOURNAL` for a database error, saying when the wait ran out (`queryTimeout`). */
+  #dbError(message: string, cause: unknown): ConfgateError {
+    return dbError(message, cause, this.#queryTimeoutMs);
+  }
+
   get fence(): number | undefined {
     return this.#lost ? undefined : this.#token;
   }
@@ -197,7 +202,7 @@ export class PostgresJournal implements LeasedJournal {
       try {
         pg = (await import('pg')).default;
       } catch (err) {
-        throw dbError('the PostgreSQL store needs the `pg` package', err, this.#queryTimeoutMs);
+        throw this.#dbError('the PostgreSQL store needs the `pg` package', err);
       }
       const pool = new pg.Pool(poolConfig(this.#url, this.#opts.maxConnections ?? 3, this.#queryTimeoutMs));
       pool.on('error', () => undefined); // an idle client's error: the next query reports it
@@ -213,23 +218,22 @@ export class PostgresJournal implements LeasedJournal {
       return pool;
     })().catch((err: unknown) => {
       this.#ready = undefined;
-      throw dbError(`cannot use the PostgreSQL store at ${redactUrl(this.#url)}`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot use the PostgreSQL store at ${redactUrl(this.#url)}`, err);
     });
     return this.#ready;
   }
 
   async #with<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await pool.connect();
-    let failed: Error | undefined;
     try {
-      return await fn(c);
+      const out = await fn(c);
+      c.release();
+      return out;
     } catch (err) {
-      failed = err instanceof Error ? err : new Error(String(err));
-      throw err;
-    } finally {
       // After an error the connection is dropped, not reused: one whose statement timed out on the client side may
       // still be waiting for its answer (as `pool.query` does).
-      c.release(failed);
+      c.release(true);
+      throw err;
     }
   }
 
@@ -272,7 +276,7 @@ export class PostgresJournal implements LeasedJournal {
       );
       return Number(u.rows[0]!.token);
     }).catch((err: unknown) => {
-      throw dbError(`cannot take the lease on scope ${this.scope}`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot take the lease on scope ${this.scope}`, err);
     });
     this.#token = token;
     this.#holder = holder;
@@ -329,7 +333,7 @@ export class PostgresJournal implements LeasedJournal {
       try {
         if (!(await this.#renew())) throw this.#lost!;
       } catch (err) {
-        throw dbError(`cannot confirm the lease on scope ${this.scope}`, err, this.#queryTimeoutMs);
+        throw this.#dbError(`cannot confirm the lease on scope ${this.scope}`, err);
       } finally {
         this.#confirming = undefined;
       }
@@ -431,7 +435,7 @@ export class PostgresJournal implements LeasedJournal {
         }
         if (inserted === 0) throw this.#markLost(this.#fencedError());
       } catch (err) {
-        throw dbError(`cannot write the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
+        throw this.#dbError(`cannot write the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err);
       }
       if (started && this.#holder) this.#holder = { ...this.#holder, rolloutId: started.id };
       if (started || reclaim) {
@@ -500,7 +504,7 @@ export class PostgresJournal implements LeasedJournal {
         )
       ).rows;
     } catch (err) {
-      throw dbError(`cannot read the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot read the journal of scope ${this.scope} (${redactUrl(this.#url)})`, err);
     }
     const checker = new RecordChecker();
     const key = resolveKey(this.#opts.key);
@@ -609,7 +613,7 @@ export class PostgresJournal implements LeasedJournal {
       const r = await pool.query<{ lines: string }>(`SELECT lines FROM ${this.#t('events')} WHERE scope = $1 AND rollout_id = $2 ORDER BY seq`, [this.scope, rolloutId]);
       return r.rows.flatMap((x) => x.lines.split('\n'));
     } catch (err) {
-      throw dbError(`cannot read the event stream of rollout ${rolloutId} on scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot read the event stream of rollout ${rolloutId} on scope ${this.scope} (${redactUrl(this.#url)})`, err);
     }
   }
 
@@ -649,7 +653,7 @@ export class PostgresJournal implements LeasedJournal {
       const pool = await this.#connect();
       await pool.query(`INSERT INTO ${this.#t('commands')} (scope, rollout_id, command) VALUES ($1, $2, $3)`, [this.scope, command.rolloutId ?? null, command]);
     } catch (err) {
-      throw dbError(`cannot post an operator command on scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot post an operator command on scope ${this.scope} (${redactUrl(this.#url)})`, err);
     }
   }
 
@@ -665,7 +669,7 @@ export class PostgresJournal implements LeasedJournal {
       for (const row of r.rows) if (isCommand(row.command)) out.push({ ...row.command, seq: Number(row.seq) });
       return out;
     } catch (err) {
-      throw dbError(`cannot read operator commands of scope ${this.scope} (${redactUrl(this.#url)})`, err, this.#queryTimeoutMs);
+      throw this.#dbError(`cannot read operator commands of scope ${this.scope} (${redactUrl(this.#url)})`, err);
     }
   }
 

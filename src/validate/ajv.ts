@@ -10,10 +10,9 @@ import { linearRegExp } from './linear-regex.js';
 // ajv-formats is CommonJS with a `default` property; the default import differs between Node ESM and bundlers.
 // Read on first use, not when this module loads: the CLI bundle requires ajv-formats only when a schema is compiled
 // (scripts/lazy-externals.mjs).
-let formatsPlugin: FormatsPlugin | undefined;
 function addFormats(ajv: Parameters<FormatsPlugin>[0]): void {
-  formatsPlugin ??= (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
-  formatsPlugin(ajv);
+  const plugin = (formatsModule as unknown as { default?: FormatsPlugin }).default ?? (formatsModule as unknown as FormatsPlugin);
+  plugin(ajv);
 }
 
 /** JSON Schema dialect picked from `$schema`. */

@@ -40,8 +40,7 @@ export const MAX_RRULE_COUNT = 100_000;
 
 // The package is CommonJS: Node's ESM loader exposes it as the default export only. Read on first use, not when
 // this module loads: the CLI bundle requires rrule only when an rrule window is compiled (scripts/lazy-externals.mjs).
-let rruleClass: typeof rrulePkg.RRule | undefined;
-const RRule = (): typeof rrulePkg.RRule => (rruleClass ??= rrulePkg.RRule);
+const RRule = (): typeof rrulePkg.RRule => rrulePkg.RRule;
 
 const DAY_MS = 86_400_000;
 const KINDS = new Set(['maintenance', 'freeze', 'allow']);
